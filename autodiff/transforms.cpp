@@ -1,0 +1,223 @@
+#include "autodiff/transforms.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "autodiff/errors.hpp"
+
+namespace fluxion {
+
+namespace {
+
+// Σ f(x) if f is not scalar, so that "the gradient" is always defined.
+template <class T>
+Var<T> as_scalar(const Var<T>& y) {
+  return y.numel() == 1 ? y : sum(y);
+}
+
+template <class T>
+Tensor<T> tangent_or_zeros(const Var<T>& y, std::size_t k) {
+  if (y.has_tangent()) return y.tangent().value();
+  Shape s = y.shape();
+  s.insert(s.begin(), k);
+  return filled<T>(s, T(0));
+}
+
+template <class T>
+void check_tangents(const Tensor<T>& x, const Tensor<T>& V, const char* op) {
+  Shape sx = shape_of(x), sv = shape_of(V);
+  Shape expected = sx;
+  expected.insert(expected.begin(), sv.empty() ? 0 : sv[0]);
+  if (sv != expected)
+    throw ShapeError(std::string(op) + ": tangents " + shape_str(sv) + " must be [k] + " + shape_str(sx));
+}
+
+// Rows start..start+count of the identity, shaped [count, ...shape].
+template <class T>
+Tensor<T> identity_directions(const Shape& shape, std::size_t start, std::size_t count) {
+  std::size_t d = numel_of(shape);
+  Shape s = shape;
+  s.insert(s.begin(), count);
+  Tensor<T> V = filled<T>(s, T(0));
+  for (std::size_t i = 0; i < count; ++i) V.data()[i * d + start + i] = T(1);
+  return V;
+}
+
+template <class T>
+Tensor<T> with_leading(const Tensor<T>& v) {
+  Tensor<T> V = v;
+  Shape s = shape_of(v);
+  s.insert(s.begin(), 1);
+  V.reshape(s);
+  return V;
+}
+
+template <class T>
+Tensor<T> drop_leading(Tensor<T> V) {
+  Shape s = shape_of(V);
+  s.erase(s.begin());
+  V.reshape(s);
+  return V;
+}
+
+}  // namespace
+
+template <class T>
+ValueAndGrad<T> value_and_grad(const Function<T>& f, const Tensor<T>& x) {
+  Var<T> xv(x, true);
+  Var<T> y = f(xv);
+  Var<T> g = grad<T>({as_scalar(y)}, {xv})[0];
+  return {y.value(), g.value()};
+}
+
+template <class T>
+Tensor<T> grad(const Function<T>& f, const Tensor<T>& x) {
+  return value_and_grad(f, x).grad;
+}
+
+template <class T>
+Tensor<T> vjp(const Function<T>& f, const Tensor<T>& x, const Tensor<T>& u) {
+  Var<T> xv(x, true);
+  Var<T> y = f(xv);
+  if (y.shape() != shape_of(u))
+    throw ShapeError("vjp: cotangent " + shape_str(shape_of(u)) + " does not match output " + shape_str(y.shape()));
+  return grad<T>({y}, {xv}, {Var<T>(u)})[0].value();
+}
+
+template <class T>
+Tensor<T> jvp_batched(const Function<T>& f, const Tensor<T>& x, const Tensor<T>& V) {
+  check_tangents(x, V, "jvp");
+  NoGradGuard no_graph;  // forward mode needs no tape
+  Var<T> xd = make_dual(Var<T>(x), Var<T>(V));
+  return tangent_or_zeros(f(xd), V.shape()[0]);
+}
+
+template <class T>
+Tensor<T> jvp(const Function<T>& f, const Tensor<T>& x, const Tensor<T>& v) {
+  return drop_leading(jvp_batched(f, x, with_leading(v)));
+}
+
+// Forward-over-reverse: give x a tangent V, run f and its reverse sweep; the
+// reverse sweep is made of ops, so the gradient comes out with a tangent,
+// and the tangent of ∇f in direction v is H v.
+template <class T>
+Tensor<T> hvp_batched(const Function<T>& f, const Tensor<T>& x, const Tensor<T>& V) {
+  check_tangents(x, V, "hvp");
+  Var<T> xd = make_dual(Var<T>(x, true), Var<T>(V));
+  Var<T> y = as_scalar(f(xd));
+  Var<T> g = grad<T>({y}, {xd})[0];
+  return tangent_or_zeros(g, V.shape()[0]);
+}
+
+template <class T>
+Tensor<T> hvp(const Function<T>& f, const Tensor<T>& x, const Tensor<T>& v) {
+  return drop_leading(hvp_batched(f, x, with_leading(v)));
+}
+
+// Reverse-over-reverse: H v = ∇_x ⟨∇f(x), v⟩, differentiating the gradient graph.
+template <class T>
+Tensor<T> hvp_reverse(const Function<T>& f, const Tensor<T>& x, const Tensor<T>& v) {
+  NoForwardGuard reverse_only;
+  Var<T> xv(x, true);
+  Var<T> g = grad<T>({as_scalar(f(xv))}, {xv}, {}, /*create_graph=*/true)[0];
+  Var<T> gv = sum(mul(g, Var<T>(v)));
+  if (!gv.requires_grad()) return filled<T>(shape_of(x), T(0));
+  return grad<T>({gv}, {xv})[0].value();
+}
+
+template <class T>
+Tensor<T> hessian(const Function<T>& f, const Tensor<T>& x, std::size_t chunk) {
+  std::size_t d = x.size();
+  if (chunk == 0) chunk = d;
+  Tensor<T> H(Shape{d, d});
+  for (std::size_t start = 0; start < d; start += chunk) {
+    std::size_t count = std::min(chunk, d - start);
+    Tensor<T> rows = hvp_batched(f, x, identity_directions<T>(shape_of(x), start, count));
+    std::copy(rows.data(), rows.data() + count * d, H.data() + start * d);
+  }
+  return H;
+}
+
+template <class T>
+Tensor<T> jacobian(const Function<T>& f, const Tensor<T>& x, std::size_t chunk) {
+  std::size_t d = x.size();
+  if (chunk == 0) chunk = d;
+  Tensor<T> Jt;  // [d, m]: row j = J e_j
+  std::size_t m = 0;
+  for (std::size_t start = 0; start < d; start += chunk) {
+    std::size_t count = std::min(chunk, d - start);
+    Tensor<T> cols = jvp_batched(f, x, identity_directions<T>(shape_of(x), start, count));
+    if (start == 0) {
+      m = cols.size() / count;
+      Jt = Tensor<T>::from_shape({d, m});
+    }
+    std::copy(cols.data(), cols.data() + count * m, Jt.data() + start * m);
+  }
+  Tensor<T> J(Shape{m, d});
+  for (std::size_t i = 0; i < m; ++i)
+    for (std::size_t j = 0; j < d; ++j) J(i, j) = Jt(j, i);
+  return J;
+}
+
+Tensor<double> numerical_grad(const std::function<double(const Tensor<double>&)>& f, const Tensor<double>& x,
+                              double h) {
+  Tensor<double> g = filled<double>(shape_of(x), 0.0);
+  Tensor<double> xp = x;
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    double xi = x.data()[i];
+    xp.data()[i] = xi + h;
+    double fp = f(xp);
+    xp.data()[i] = xi - h;
+    double fm = f(xp);
+    xp.data()[i] = xi;
+    g.data()[i] = (fp - fm) / (2 * h);
+  }
+  return g;
+}
+
+template <class T>
+static double relative_error(const Tensor<T>& a, const Tensor<T>& b, double floor) {
+  if (shape_of(a) != shape_of(b))
+    throw ShapeError("max_relative_error: shapes " + shape_str(shape_of(a)) + " and " + shape_str(shape_of(b)) + " differ");
+  double diff = 0, scale = floor;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    diff = std::max(diff, std::abs(double(a.data()[i]) - double(b.data()[i])));
+    scale = std::max(scale, std::abs(double(b.data()[i])));
+  }
+  return diff / scale;
+}
+
+double max_relative_error(const Tensor<double>& a, const Tensor<double>& b, double floor) {
+  return relative_error(a, b, floor);
+}
+double max_relative_error(const Tensor<float>& a, const Tensor<float>& b, double floor) {
+  return relative_error(a, b, floor);
+}
+
+double gradcheck(const Function<double>& f, const Tensor<double>& x, double h) {
+  Tensor<double> analytic = grad(f, x);
+  Tensor<double> numeric = numerical_grad(
+      [&](const Tensor<double>& z) {
+        NoGradGuard no_graph;
+        return sum(f(Var<double>(z))).item();
+      },
+      x, h);
+  return max_relative_error(analytic, numeric);
+}
+
+#define FLUXION_INSTANTIATE(T)                                                             \
+  template ValueAndGrad<T> value_and_grad(const Function<T>&, const Tensor<T>&);           \
+  template Tensor<T> grad(const Function<T>&, const Tensor<T>&);                           \
+  template Tensor<T> vjp(const Function<T>&, const Tensor<T>&, const Tensor<T>&);          \
+  template Tensor<T> jvp(const Function<T>&, const Tensor<T>&, const Tensor<T>&);          \
+  template Tensor<T> jvp_batched(const Function<T>&, const Tensor<T>&, const Tensor<T>&);  \
+  template Tensor<T> hvp(const Function<T>&, const Tensor<T>&, const Tensor<T>&);          \
+  template Tensor<T> hvp_batched(const Function<T>&, const Tensor<T>&, const Tensor<T>&);  \
+  template Tensor<T> hvp_reverse(const Function<T>&, const Tensor<T>&, const Tensor<T>&);  \
+  template Tensor<T> hessian(const Function<T>&, const Tensor<T>&, std::size_t);           \
+  template Tensor<T> jacobian(const Function<T>&, const Tensor<T>&, std::size_t);
+FLUXION_INSTANTIATE(float)
+FLUXION_INSTANTIATE(double)
+#undef FLUXION_INSTANTIATE
+
+}  // namespace fluxion

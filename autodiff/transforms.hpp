@@ -1,0 +1,73 @@
+// Transforms that read like the math. f is a function of one tensor.
+//
+//   grad(f, x)          ∇f(x)                    (reverse mode, f scalar)
+//   vjp(f, x, u)        Jᵀu                       (reverse mode)
+//   jvp(f, x, v)        J v                       (forward mode)
+//   jvp_batched(f,x,V)  [J v₁, …, J v_k]          (forward mode, k tangents at once)
+//   hvp(f, x, v)        H v                       (forward-over-reverse: tangent of the gradient)
+//   hvp_reverse(f,x,v)  H v                       (reverse-over-reverse: ∇⟨∇f, v⟩)
+//   hessian(f, x)       H  (d×d)                  (forward-over-reverse with identity tangents, chunked)
+//   jacobian(f, x)      J  (m×d)                  (forward mode with identity tangents, chunked)
+//   gradcheck           central finite differences for tests and teaching
+#pragma once
+
+#include <functional>
+
+#include "autodiff/backward.hpp"
+#include "autodiff/ops.hpp"
+
+namespace fluxion {
+
+template <class T>
+using Function = std::function<Var<T>(const Var<T>&)>;
+
+template <class T>
+struct ValueAndGrad {
+  Tensor<T> value;
+  Tensor<T> grad;
+};
+
+/// f(x) and ∇f(x) for scalar-valued f (one element); gradients of non-scalar
+/// f are of Σ f.
+template <class T>
+ValueAndGrad<T> value_and_grad(const Function<T>& f, const Tensor<T>& x);
+template <class T>
+Tensor<T> grad(const Function<T>& f, const Tensor<T>& x);
+/// Jᵀu, u of f(x)'s shape.
+template <class T>
+Tensor<T> vjp(const Function<T>& f, const Tensor<T>& x, const Tensor<T>& u);
+/// J v, v of x's shape; result has f(x)'s shape.
+template <class T>
+Tensor<T> jvp(const Function<T>& f, const Tensor<T>& x, const Tensor<T>& v);
+/// V: [k, ...x.shape] → [k, ...f(x).shape], one forward sweep.
+template <class T>
+Tensor<T> jvp_batched(const Function<T>& f, const Tensor<T>& x, const Tensor<T>& V);
+/// H v for scalar f (forward-over-reverse).
+template <class T>
+Tensor<T> hvp(const Function<T>& f, const Tensor<T>& x, const Tensor<T>& v);
+/// [H v₁, …, H v_k] for V: [k, ...x.shape] in one forward-over-reverse sweep.
+template <class T>
+Tensor<T> hvp_batched(const Function<T>& f, const Tensor<T>& x, const Tensor<T>& V);
+/// H v by reverse-over-reverse: ∇_x ⟨∇f(x), v⟩.
+template <class T>
+Tensor<T> hvp_reverse(const Function<T>& f, const Tensor<T>& x, const Tensor<T>& v);
+/// Full Hessian [d, d] (d = x.size()) of scalar f from batched identity
+/// tangents, `chunk` directions per sweep (0 = all at once).
+template <class T>
+Tensor<T> hessian(const Function<T>& f, const Tensor<T>& x, std::size_t chunk = 0);
+/// Jacobian [m, d] of f (m = f(x).size()) from batched identity tangents.
+template <class T>
+Tensor<T> jacobian(const Function<T>& f, const Tensor<T>& x, std::size_t chunk = 0);
+
+/// Central differences: ∂f/∂x_i ≈ (f(x + h e_i) − f(x − h e_i)) / 2h for scalar f.
+Tensor<double> numerical_grad(const std::function<double(const Tensor<double>&)>& f, const Tensor<double>& x,
+                              double h = 1e-6);
+/// max_i |a_i − b_i| / max(max_i |b_i|, floor)  — the relative error used in tests.
+double max_relative_error(const Tensor<double>& a, const Tensor<double>& b, double floor = 1e-12);
+double max_relative_error(const Tensor<float>& a, const Tensor<float>& b, double floor = 1e-6);
+
+/// Compares the reverse-mode gradient of scalar f with central differences;
+/// returns the relative error.
+double gradcheck(const Function<double>& f, const Tensor<double>& x, double h = 1e-6);
+
+}  // namespace fluxion

@@ -1,0 +1,162 @@
+// IDX reader (format described in idx.hpp).
+//
+// Each reader first reads the small header, checks the magic number and the
+// dimensions, computes the exact file size those dimensions imply and
+// compares it with the real one. Only then does it allocate and read.
+#include "nn/data/idx.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cstdint>
+#include <fstream>
+
+#include "autodiff/errors.hpp"
+
+namespace fluxion {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr std::uint32_t kImagesMagic = 0x00000803;  // unsigned bytes, 3 dimensions
+constexpr std::uint32_t kLabelsMagic = 0x00000801;  // unsigned bytes, 1 dimension
+constexpr std::uint32_t kMaxSide = 4096;
+constexpr std::uint32_t kMaxCount = 10'000'000;
+constexpr int kNumClasses = 10;
+constexpr std::size_t kChunkBytes = 1 << 16;
+
+[[noreturn]] void fail(const fs::path& path, const std::string& problem) {
+  throw InputError(path.string() + ": " + problem);
+}
+
+std::string hex(std::uint32_t value) {
+  static const char digits[] = "0123456789abcdef";
+  std::string s = "0x";
+  for (int shift = 28; shift >= 0; shift -= 4) s += digits[(value >> shift) & 0xF];
+  return s;
+}
+
+std::uint64_t existing_file_size(const fs::path& path) {
+  std::error_code ec;
+  if (!fs::exists(path, ec)) fail(path, "file does not exist");
+  if (!fs::is_regular_file(path, ec)) fail(path, "is not a regular file");
+  const std::uint64_t size = fs::file_size(path, ec);
+  if (ec) fail(path, "cannot read the file size (" + ec.message() + ")");
+  return size;
+}
+
+void read_exact(std::istream& in, void* dst, std::uint64_t bytes, const fs::path& path) {
+  in.read(static_cast<char*>(dst), static_cast<std::streamsize>(bytes));
+  if (!in || static_cast<std::uint64_t>(in.gcount()) != bytes)
+    fail(path, "read failed (the file changed or an I/O error occurred)");
+}
+
+/// Opens an IDX file, checks its magic and returns its `rank` dimensions.
+/// `in` is left positioned at the first data byte.
+std::vector<std::uint32_t> read_idx_header(std::ifstream& in, std::uint64_t file_size, const fs::path& path,
+                                           std::uint32_t magic, const char* kind) {
+  const std::size_t rank = magic & 0xFF;
+  const std::uint64_t header_bytes = 4 * (1 + rank);
+  if (file_size == 0) fail(path, std::string("file is empty, not an IDX ") + kind + " file");
+  if (file_size < header_bytes)
+    fail(path, "file is truncated: " + std::to_string(file_size) + " bytes is shorter than the " +
+                   std::to_string(header_bytes) + "-byte IDX " + kind + " header");
+
+  std::array<unsigned char, 16> raw{};
+  read_exact(in, raw.data(), header_bytes, path);
+  std::vector<std::uint32_t> words;  // magic, then the dimensions
+  for (std::size_t i = 0; i < 1 + rank; ++i)
+    words.push_back(std::uint32_t{raw[4 * i]} << 24 | std::uint32_t{raw[4 * i + 1]} << 16 |
+                    std::uint32_t{raw[4 * i + 2]} << 8 | std::uint32_t{raw[4 * i + 3]});
+  if (words[0] != magic)
+    fail(path, "bad magic number " + hex(words[0]) + " (an IDX " + kind + " file starts with " + hex(magic) +
+                   ")");
+  return {words.begin() + 1, words.end()};
+}
+
+/// The file must hold exactly header + payload bytes.
+void check_exact_size(std::uint64_t file_size, std::uint64_t expected, const std::string& what,
+                      const fs::path& path) {
+  if (file_size < expected)
+    fail(path, "file is truncated: " + what + " need " + std::to_string(expected) + " bytes but the file has " +
+                   std::to_string(file_size));
+  if (file_size > expected)
+    fail(path, "file size does not match its header: " + what + " need " + std::to_string(expected) +
+                   " bytes but the file has " + std::to_string(file_size));
+}
+
+void check_count(std::uint32_t count, const fs::path& path) {
+  if (count == 0) fail(path, "the header says the file holds 0 items");
+  if (count > kMaxCount)
+    fail(path, "the header says " + std::to_string(count) + " items, above the limit of 10,000,000");
+}
+
+}  // namespace
+
+Tensor<float> read_idx_images(const fs::path& path) {
+  const std::uint64_t file_size = existing_file_size(path);
+  std::ifstream in(path, std::ios::binary);
+  if (!in) fail(path, "cannot open the file for reading");
+  const auto dims = read_idx_header(in, file_size, path, kImagesMagic, "images");
+  const std::uint32_t count = dims[0], rows = dims[1], cols = dims[2];
+
+  check_count(count, path);
+  if (rows == 0 || cols == 0 || rows > kMaxSide || cols > kMaxSide)
+    fail(path, "image size " + std::to_string(rows) + "x" + std::to_string(cols) +
+                   " is not sane (each side must be 1..4096)");
+  const std::uint64_t pixels = std::uint64_t{count} * rows * cols;  // < 2^24 * 2^24: no overflow
+  check_exact_size(file_size, 16 + pixels,
+                   std::to_string(count) + " images of " + std::to_string(rows) + "x" + std::to_string(cols),
+                   path);
+
+  Tensor<float> images(Shape{count, rows, cols});
+  std::vector<unsigned char> chunk(std::min<std::uint64_t>(pixels, kChunkBytes));
+  for (std::uint64_t done = 0; done < pixels;) {
+    const std::uint64_t n = std::min<std::uint64_t>(pixels - done, chunk.size());
+    read_exact(in, chunk.data(), n, path);
+    for (std::uint64_t i = 0; i < n; ++i) images.data()[done + i] = static_cast<float>(chunk[i]) / 255.0f;
+    done += n;
+  }
+  return images;
+}
+
+std::vector<int> read_idx_labels(const fs::path& path) {
+  const std::uint64_t file_size = existing_file_size(path);
+  std::ifstream in(path, std::ios::binary);
+  if (!in) fail(path, "cannot open the file for reading");
+  const std::uint32_t count = read_idx_header(in, file_size, path, kLabelsMagic, "labels")[0];
+
+  check_count(count, path);
+  check_exact_size(file_size, 8 + std::uint64_t{count}, std::to_string(count) + " labels", path);
+
+  std::vector<unsigned char> raw(count);
+  read_exact(in, raw.data(), count, path);
+  std::vector<int> labels(raw.begin(), raw.end());
+  for (std::size_t i = 0; i < labels.size(); ++i)
+    if (labels[i] >= kNumClasses)
+      fail(path, "label " + std::to_string(labels[i]) + " at index " + std::to_string(i) +
+                     " is outside 0..9");
+  return labels;
+}
+
+MnistSplit load_mnist(const fs::path& dir, const std::string& split) {
+  if (split != "train" && split != "test")
+    throw InputError("unknown MNIST split '" + split + "' (use \"train\" or \"test\")");
+  const std::string prefix = split == "train" ? "train" : "t10k";
+  const fs::path images_path = dir / (prefix + "-images-idx3-ubyte");
+  const fs::path labels_path = dir / (prefix + "-labels-idx1-ubyte");
+  for (const fs::path& p : {images_path, labels_path}) {
+    std::error_code ec;
+    if (!fs::exists(p, ec))
+      fail(p, "file does not exist; run scripts/fetch-mnist.sh to download MNIST into data/mnist/");
+  }
+
+  MnistSplit result{read_idx_images(images_path), read_idx_labels(labels_path)};
+  const std::size_t image_count = result.images.shape()[0];
+  if (image_count != result.labels.size())
+    fail(labels_path, "holds " + std::to_string(result.labels.size()) + " labels but " +
+                          images_path.filename().string() + " holds " + std::to_string(image_count) +
+                          " images");
+  return result;
+}
+
+}  // namespace fluxion
