@@ -1,0 +1,49 @@
+// The path-integration core shared by every path method.
+//
+// A path method attributes
+//     A_i = ∫₀¹ ∂_i f(γ(t)) γ_i'(t) dt
+// along a path γ from a reference point γ(0) to the input γ(1). Completeness
+// (the fundamental theorem of calculus for line integrals) says
+//     Σ_i A_i = f(γ(1)) − f(γ(0)),
+// and the difference between the two sides is the completeness gap, which
+// measures the quadrature error of the path discretisation.
+//
+// Two ways to describe a path:
+//   * a straight line baseline → x with a quadrature rule:
+//         A = (x − x') ⊙ Σ_k w_k ∇f(x' + t_k (x − x'))
+//   * a polyline of points p_0 … p_S (Guided IG, AGI, IG2, Blur IG):
+//         A = Σ_s ∇f(p_s) ⊙ (p_{s+1} − p_s)      (left-point rule)
+//     or with the gradient at the segment midpoint or averaged over both ends
+//     (trapezoid); the caller picks.
+// Gradients at all points are evaluated in batches of out.batch_size.
+#pragma once
+#include <vector>
+
+#include "attribution/explained_output.hpp"
+#include "attribution/quadrature.hpp"
+
+namespace fluxion {
+
+template <class T>
+struct PathAttribution {
+  Tensor<T> attribution;   // shape of one input
+  double output_change;    // f(end) − f(start)
+  double completeness_gap; // |Σ attribution − output_change|
+  std::size_t gradient_evaluations = 0;
+};
+
+/// Straight line from `baseline` to `x` (both one example, no batch axis),
+/// explained class `target`, quadrature `rule`.
+template <class T>
+PathAttribution<T> integrate_straight_line(const ExplainedOutput<T>& out, const Tensor<T>& x,
+                                           const Tensor<T>& baseline, std::size_t target,
+                                           const Quadrature& rule);
+
+enum class SegmentRule { left, midpoint, trapezoid };
+
+/// Polyline p_0 … p_S stacked as points[S+1, ...] (one example each).
+template <class T>
+PathAttribution<T> integrate_polyline(const ExplainedOutput<T>& out, const Tensor<T>& points,
+                                      std::size_t target, SegmentRule rule = SegmentRule::trapezoid);
+
+}  // namespace fluxion

@@ -1,0 +1,28 @@
+// The `fluxion` command-line tool is one CLI11 App with one subcommand per
+// file in experiments/cli/. Each file exposes a single registration function
+// that adds its subcommand (flags, help text and callback) to the App.
+//
+// Conventions every subcommand follows:
+//  * bad flags or values: one clear sentence on stderr, exit code 2
+//    (throw fluxion::cli::UsageError);
+//  * bad input files: one sentence naming the file and the problem, exit 1;
+//  * outputs are written atomically (temp file + rename).
+#pragma once
+#include <stdexcept>
+#include <string>
+
+namespace CLI {
+class App;
+}
+
+namespace fluxion::cli {
+
+// A mistake in how the tool was called (unknown method, bad value). main()
+// prints the message and exits with code 2.
+struct UsageError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// One declaration per subcommand, e.g. void register_train_command(CLI::App& app);
+
+}  // namespace fluxion::cli
