@@ -12,6 +12,7 @@
 // bounds how many points go through the model together (memory).
 #pragma once
 #include <cstddef>
+#include <string>
 #include <vector>
 
 #include "autodiff/transforms.hpp"
@@ -29,6 +30,25 @@ struct ExplainedOutput {
   OutputKind kind = OutputKind::logit;
   std::size_t batch_size = 64;       // points per model call inside methods
 };
+
+/// Number of examples N of a batch x[N, ...]; ShapeError naming `what` if x
+/// has no leading axis or N = 0.
+template <class T>
+std::size_t example_count(const Tensor<T>& x, const std::string& what);
+
+/// The shape of one example of x[N, ...]: x.shape without the leading axis.
+template <class T>
+Shape example_shape(const Tensor<T>& x);
+
+/// Rows start … start+count−1 of x[N, ...], copied into a tensor [count, ...].
+template <class T>
+Tensor<T> take_examples(const Tensor<T>& x, std::size_t start, std::size_t count);
+
+/// The classes to explain: `targets` itself if given (size N, each < C,
+/// InputError otherwise), else the predicted classes of x.
+template <class T>
+std::vector<std::size_t> resolve_targets(const ExplainedOutput<T>& out, const Tensor<T>& x,
+                                         const std::vector<std::size_t>& targets);
 
 /// argmax_c z_nc for each row of model(x). x: [N, ...].
 template <class T>

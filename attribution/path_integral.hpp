@@ -32,6 +32,23 @@ struct PathAttribution {
   std::size_t gradient_evaluations = 0;
 };
 
+/// The batch version: one straight line baselines[n] → x[n] per example, explained
+/// class targets[n] (size N, no default here — see resolve_targets). All N·K path
+/// points are evaluated in chunks of out.batch_size, so a small K still fills the
+/// batch. baselines has the shape of x, or of one example (shared by all).
+template <class T>
+struct PathAttributions {
+  Tensor<T> attributions;               // shape of x: [N, ...]
+  std::vector<double> output_changes;   // f(x_n) − f(x'_n)
+  std::vector<double> completeness_gaps;// |Σ_i A_ni − output_changes[n]|
+  std::size_t gradient_evaluations = 0; // N·K
+};
+
+template <class T>
+PathAttributions<T> integrate_straight_lines(const ExplainedOutput<T>& out, const Tensor<T>& x,
+                                             const Tensor<T>& baselines, const std::vector<std::size_t>& targets,
+                                             const Quadrature& rule);
+
 /// Straight line from `baseline` to `x` (both one example, no batch axis),
 /// explained class `target`, quadrature `rule`.
 template <class T>

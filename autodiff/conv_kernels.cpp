@@ -1,5 +1,7 @@
 #include "autodiff/conv_kernels.hpp"
 
+#include <algorithm>
+
 #include <Eigen/Core>
 
 #include "autodiff/errors.hpp"
@@ -38,73 +40,61 @@ Geometry make_geometry(const Shape& image, std::size_t out_channels, std::size_t
   return g;
 }
 
-// cols[(c·kh + u)·kw + v, (b·Ho + i)·Wo + j] = x[b, c, i·s − p + u, j·s − p + v] (0 outside)
+// One image at a time: the column matrix of image b is
+//   cols[(c·kh + u)·kw + v, i·Wo + j] = x[b, c, i·s − p + u, j·s − p + v]   (0 outside)
+// so that y_b = W · cols is already image b's [O, Ho·Wo] output block — no
+// reshuffling — and the buffer stays small (cache-resident, no page faults)
+// however large the batch.
 template <class T>
-RowMat<T> im2col(const T* x, const Geometry& g) {
-  RowMat<T> cols(g.patch(), g.positions());
+void im2col_image(const T* image, const Geometry& g, T* cols) {
   const std::ptrdiff_t pad = static_cast<std::ptrdiff_t>(g.p.padding);
-#pragma omp parallel for if (g.patch() * g.positions() > 65536)
-  for (std::ptrdiff_t row = 0; row < static_cast<std::ptrdiff_t>(g.patch()); ++row) {
-    std::size_t c = row / (g.kh * g.kw), u = (row / g.kw) % g.kh, v = row % g.kw;
-    T* out = cols.data() + row * g.positions();
-    for (std::size_t b = 0; b < g.batch; ++b) {
-      const T* plane = x + (b * g.channels + c) * g.height * g.width;
-      for (std::size_t i = 0; i < g.out_h; ++i) {
-        std::ptrdiff_t y = static_cast<std::ptrdiff_t>(i * g.p.stride + u) - pad;
-        bool row_in = y >= 0 && y < static_cast<std::ptrdiff_t>(g.height);
-        for (std::size_t j = 0; j < g.out_w; ++j) {
-          std::ptrdiff_t xx = static_cast<std::ptrdiff_t>(j * g.p.stride + v) - pad;
-          *out++ = (row_in && xx >= 0 && xx < static_cast<std::ptrdiff_t>(g.width)) ? plane[y * g.width + xx] : T(0);
-        }
+  const std::ptrdiff_t H = static_cast<std::ptrdiff_t>(g.height), W = static_cast<std::ptrdiff_t>(g.width);
+  const std::ptrdiff_t s = static_cast<std::ptrdiff_t>(g.p.stride), Wo = static_cast<std::ptrdiff_t>(g.out_w);
+  for (std::size_t row = 0; row < g.patch(); ++row) {
+    const std::size_t c = row / (g.kh * g.kw), u = (row / g.kw) % g.kh, v = row % g.kw;
+    const T* plane = image + c * g.height * g.width;
+    // Columns j whose source x = j·s − p + v lies inside [0, W): j ∈ [j0, j1).
+    const std::ptrdiff_t off = static_cast<std::ptrdiff_t>(v) - pad;
+    const std::ptrdiff_t j0 = std::min(Wo, off >= 0 ? 0 : (-off + s - 1) / s);
+    const std::ptrdiff_t j1 = std::max(j0, std::min(Wo, W - off > 0 ? (W - off + s - 1) / s : 0));
+    T* out = cols + row * g.out_h * g.out_w;
+    for (std::size_t i = 0; i < g.out_h; ++i, out += Wo) {
+      const std::ptrdiff_t y = static_cast<std::ptrdiff_t>(i) * s + static_cast<std::ptrdiff_t>(u) - pad;
+      if (y < 0 || y >= H) {
+        std::fill(out, out + Wo, T(0));
+        continue;
       }
+      const T* src = plane + y * W;  // source row; column j reads src[j·s + off]
+      std::fill(out, out + j0, T(0));
+      if (s == 1) std::copy(src + j0 + off, src + j1 + off, out + j0);
+      else
+        for (std::ptrdiff_t j = j0; j < j1; ++j) out[j] = src[j * s + off];
+      std::fill(out + j1, out + Wo, T(0));
     }
   }
-  return cols;
 }
 
-// The adjoint of im2col: scatter-add columns back into images.
+// The adjoint of im2col_image: scatter-add one image's columns into it.
 template <class T>
-void col2im(const RowMat<T>& cols, const Geometry& g, T* x) {
+void col2im_image(const T* cols, const Geometry& g, T* image) {
   const std::ptrdiff_t pad = static_cast<std::ptrdiff_t>(g.p.padding);
-  std::fill(x, x + g.batch * g.channels * g.height * g.width, T(0));
-  // Parallel over channels: rows of different channels write disjoint planes.
-#pragma omp parallel for if (g.patch() * g.positions() > 65536)
-  for (std::ptrdiff_t c = 0; c < static_cast<std::ptrdiff_t>(g.channels); ++c) {
-    for (std::size_t u = 0; u < g.kh; ++u)
-      for (std::size_t v = 0; v < g.kw; ++v) {
-        std::size_t row = (c * g.kh + u) * g.kw + v;
-        const T* in = cols.data() + row * g.positions();
-        for (std::size_t b = 0; b < g.batch; ++b) {
-          T* plane = x + (b * g.channels + c) * g.height * g.width;
-          for (std::size_t i = 0; i < g.out_h; ++i) {
-            std::ptrdiff_t y = static_cast<std::ptrdiff_t>(i * g.p.stride + u) - pad;
-            bool row_in = y >= 0 && y < static_cast<std::ptrdiff_t>(g.height);
-            for (std::size_t j = 0; j < g.out_w; ++j, ++in) {
-              std::ptrdiff_t xx = static_cast<std::ptrdiff_t>(j * g.p.stride + v) - pad;
-              if (row_in && xx >= 0 && xx < static_cast<std::ptrdiff_t>(g.width)) plane[y * g.width + xx] += *in;
-            }
-          }
-        }
-      }
+  const std::ptrdiff_t H = static_cast<std::ptrdiff_t>(g.height), W = static_cast<std::ptrdiff_t>(g.width);
+  const std::ptrdiff_t s = static_cast<std::ptrdiff_t>(g.p.stride), Wo = static_cast<std::ptrdiff_t>(g.out_w);
+  std::fill(image, image + g.channels * g.height * g.width, T(0));
+  for (std::size_t row = 0; row < g.patch(); ++row) {
+    const std::size_t c = row / (g.kh * g.kw), u = (row / g.kw) % g.kh, v = row % g.kw;
+    T* plane = image + c * g.height * g.width;
+    const std::ptrdiff_t off = static_cast<std::ptrdiff_t>(v) - pad;
+    const std::ptrdiff_t j0 = std::min(Wo, off >= 0 ? 0 : (-off + s - 1) / s);
+    const std::ptrdiff_t j1 = std::max(j0, std::min(Wo, W - off > 0 ? (W - off + s - 1) / s : 0));
+    const T* in = cols + row * g.out_h * g.out_w;
+    for (std::size_t i = 0; i < g.out_h; ++i, in += Wo) {
+      const std::ptrdiff_t y = static_cast<std::ptrdiff_t>(i) * s + static_cast<std::ptrdiff_t>(u) - pad;
+      if (y < 0 || y >= H) continue;
+      T* dst = plane + y * W;
+      for (std::ptrdiff_t j = j0; j < j1; ++j) dst[j * s + off] += in[j];
+    }
   }
-}
-
-// [B, O, Ho·Wo] (image layout) <-> [O, B·Ho·Wo] (column layout)
-template <class T>
-RowMat<T> images_to_columns(const T* y, std::size_t batch, std::size_t channels, std::size_t hw) {
-  RowMat<T> m(channels, batch * hw);
-  for (std::size_t b = 0; b < batch; ++b)
-    for (std::size_t o = 0; o < channels; ++o)
-      std::copy(y + (b * channels + o) * hw, y + (b * channels + o + 1) * hw, m.data() + o * batch * hw + b * hw);
-  return m;
-}
-
-template <class T>
-void columns_to_images(const RowMat<T>& m, std::size_t batch, std::size_t channels, std::size_t hw, T* y) {
-  for (std::size_t b = 0; b < batch; ++b)
-    for (std::size_t o = 0; o < channels; ++o)
-      std::copy(m.data() + o * batch * hw + b * hw, m.data() + o * batch * hw + (b + 1) * hw,
-                y + (b * channels + o) * hw);
 }
 
 Shape with_last3(const Shape& s, std::size_t c, std::size_t h, std::size_t w) {
@@ -130,11 +120,19 @@ Tensor<T> conv2d(const Tensor<T>& x, const Tensor<T>& w, Conv2dParams p) {
   if (sw[1] != g.channels)
     throw ShapeError("conv2d: input " + shape_str(sx) + " has " + std::to_string(g.channels) +
                      " channels but weight " + shape_str(sw) + " expects " + std::to_string(sw[1]));
-  RowMat<T> cols = im2col(x.data(), g);
   Eigen::Map<const RowMat<T>> W(w.data(), g.out_channels, g.patch());
-  RowMat<T> y = W * cols;  // [O, B·Ho·Wo]
   Tensor<T> out(with_last3(sx, g.out_channels, g.out_h, g.out_w));
-  columns_to_images(y, g.batch, g.out_channels, g.out_h * g.out_w, out.data());
+  const std::size_t hw = g.out_h * g.out_w, in_size = g.channels * g.height * g.width;
+#pragma omp parallel if (g.batch * g.patch() * hw > 65536)
+  {
+    RowMat<T> cols(g.patch(), hw);
+#pragma omp for
+    for (std::ptrdiff_t b = 0; b < static_cast<std::ptrdiff_t>(g.batch); ++b) {
+      im2col_image(x.data() + b * in_size, g, cols.data());
+      Eigen::Map<RowMat<T>> y(out.data() + b * g.out_channels * hw, g.out_channels, hw);
+      y.noalias() = W * cols;  // image b's [O, Ho·Wo] block
+    }
+  }
   return out;
 }
 
@@ -150,11 +148,19 @@ Tensor<T> conv2d_input_grad(const Tensor<T>& gy, const Tensor<T>& w, std::size_t
   if (g.out_h != sg[sg.size() - 2] || g.out_w != sg.back())
     throw ShapeError("conv2d_input_grad: cotangent " + shape_str(sg) + " does not fit image size " +
                      std::to_string(height) + "x" + std::to_string(width));
-  RowMat<T> G = images_to_columns(gy.data(), g.batch, g.out_channels, g.out_h * g.out_w);
   Eigen::Map<const RowMat<T>> W(w.data(), g.out_channels, g.patch());
-  RowMat<T> cols = W.transpose() * G;  // [C·kh·kw, B·Ho·Wo]
   Tensor<T> out(image);
-  col2im(cols, g, out.data());
+  const std::size_t hw = g.out_h * g.out_w, in_size = g.channels * g.height * g.width;
+#pragma omp parallel if (g.batch * g.patch() * hw > 65536)
+  {
+    RowMat<T> cols(g.patch(), hw);
+#pragma omp for
+    for (std::ptrdiff_t b = 0; b < static_cast<std::ptrdiff_t>(g.batch); ++b) {
+      Eigen::Map<const RowMat<T>> G(gy.data() + b * g.out_channels * hw, g.out_channels, hw);
+      cols.noalias() = W.transpose() * G;  // [C·kh·kw, Ho·Wo]
+      col2im_image(cols.data(), g, out.data() + b * in_size);
+    }
+  }
   return out;
 }
 
@@ -167,11 +173,17 @@ Tensor<T> conv2d_weight_grad(const Tensor<T>& x, const Tensor<T>& gy, std::size_
   if (with_last3(sx, g.out_channels, g.out_h, g.out_w) != sg)
     throw ShapeError("conv2d_weight_grad: input " + shape_str(sx) + " and cotangent " + shape_str(sg) +
                      " do not fit a " + std::to_string(kh) + "x" + std::to_string(kw) + " kernel");
-  RowMat<T> cols = im2col(x.data(), g);
-  RowMat<T> G = images_to_columns(gy.data(), g.batch, g.out_channels, g.out_h * g.out_w);
+  // w̄ = Σ_b Ḡ_b · cols_bᵀ, images taken in a fixed order (deterministic sum).
+  const std::size_t hw = g.out_h * g.out_w, in_size = g.channels * g.height * g.width;
   Tensor<T> out(Shape{g.out_channels, g.channels, kh, kw});
   Eigen::Map<RowMat<T>> Wg(out.data(), g.out_channels, g.patch());
-  Wg.noalias() = G * cols.transpose();
+  Wg.setZero();
+  RowMat<T> cols(g.patch(), hw);
+  for (std::size_t b = 0; b < g.batch; ++b) {
+    im2col_image(x.data() + b * in_size, g, cols.data());
+    Eigen::Map<const RowMat<T>> G(gy.data() + b * g.out_channels * hw, g.out_channels, hw);
+    Wg.noalias() += G * cols.transpose();
+  }
   return out;
 }
 

@@ -19,6 +19,15 @@ Shape broadcast_shapes(const Shape& a, const Shape& b, const char* op);
 template <class T>
 Tensor<T> matmul(const Tensor<T>& a, const Tensor<T>& b, bool transpose_a, bool transpose_b);
 
+/// The four broadcasting arithmetic ops.
+enum class BinaryOp { add, sub, mul, div };
+
+/// a ⊕ b with NumPy broadcasting (⊕ = +, −, ×, ÷); `name` is the op named in
+/// the ShapeError if the shapes do not broadcast. Runs contiguous loops over
+/// merged axes (fast for a batched tangent [k, ...s] against [...s]).
+template <class T>
+Tensor<T> binary(const Tensor<T>& a, const Tensor<T>& b, BinaryOp op, const char* name);
+
 /// x broadcast to `shape` (materialised).
 template <class T>
 Tensor<T> broadcast_to(const Tensor<T>& x, const Shape& shape);

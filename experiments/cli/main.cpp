@@ -13,6 +13,10 @@ int main(int argc, char** argv) {
   CLI::App app{"fluxion: exact derivatives and trustworthy attributions for neural networks"};
   app.require_subcommand(1);
   // one line per subcommand (declared in commands.hpp):
+  fluxion::cli::register_train_command(app);
+  fluxion::cli::register_reproduce_command(app);
+  fluxion::cli::register_explain_command(app);
+  fluxion::cli::register_check_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

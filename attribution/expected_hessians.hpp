@@ -1,0 +1,49 @@
+// Expected Hessians (Janizek, Sturmfels & Lee, "Explaining Explanations:
+// Axiomatic Feature Interactions for Deep Networks", JMLR 2021, §4) —
+// Integrated Hessians averaged over baselines from a reference data set D:
+//
+//     Γ_ij = E_{x'~D, α,β~U(0,1)} [ αβ Δ_i Δ_j ∂²_ij f(x' + αβΔ) + δ_ij Δ_i ∂_i f(x' + αβΔ) ],  Δ = x − x'
+//          ≈ (1/n) Σ_s [ t_s D_s H(p_s) D_s + diag(Δ_s ⊙ ∇f(p_s)) ],   t_s = α_s β_s,  p_s = x'_s + t_s Δ_s
+//
+// One (x'_s, α_s, β_s) triple per Monte Carlo sample; the same x'_s serves the
+// inner and the outer integral (one public implementation re-samples the inner
+// baseline, which changes individual entries though not the totals).
+// Completeness holds in expectation: Σ_ij Γ_ij ≈ f(x) − E_D f(x'), with a
+// Monte Carlo gap falling like 1/√n.
+//
+// Sampling uses one seeded mt19937_64 in the order (example, sample), so
+// results depend on the seed only. As for Integrated Hessians, explain a ReLU
+// network by passing its softplus-smoothed version as out.model.
+#pragma once
+
+#include <cstdint>
+
+#include "attribution/integrated_hessians.hpp"
+
+namespace fluxion {
+
+struct ExpectedHessiansOptions {
+  std::size_t samples = 200;              // Monte Carlo samples per example
+  std::uint64_t seed = 0;
+  std::size_t directions_per_sweep = 64;  // identity tangents per sweep (full matrix); 0 = all d
+};
+
+/// Full Γ [N, d, d]; output_changes[n] = f(x_n) − E_D f(x'), gaps |Σ Γ − change|.
+template <class T>
+InteractionAttributions<T> expected_hessians(const ExplainedOutput<T>& out, const Tensor<T>& x,
+                                             const Tensor<T>& references, const std::vector<std::size_t>& targets = {},
+                                             const ExpectedHessiansOptions& options = {});
+
+/// Row Γ_{i,:} (shape of x), i = interaction_index.
+template <class T>
+Tensor<T> expected_hessians_row(const ExplainedOutput<T>& out, const Tensor<T>& x, const Tensor<T>& references,
+                                std::size_t interaction_index, const std::vector<std::size_t>& targets = {},
+                                const ExpectedHessiansOptions& options = {});
+
+/// Row sums Σ_j Γ_ij (shape of x; one HVP per sample) with completeness gaps.
+template <class T>
+PathAttributions<T> expected_hessians_row_sums(const ExplainedOutput<T>& out, const Tensor<T>& x,
+                                               const Tensor<T>& references, const std::vector<std::size_t>& targets = {},
+                                               const ExpectedHessiansOptions& options = {});
+
+}  // namespace fluxion

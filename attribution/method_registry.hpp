@@ -1,0 +1,56 @@
+// Every attribution method under one name, for the `fluxion` CLI and the
+// experiments: a uniform call
+//     (explained output, x[N, ...], targets) → attributions [N, ...]
+// (or interactions [N, d, d]) plus, where the method has one, the reference
+// point's output change and the completeness gap per example.
+//
+// Each method keeps its own options struct and defaults (see its header);
+// MethodSettings only carries what the CLI and the experiments vary.
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "attribution/explained_output.hpp"
+
+namespace fluxion {
+
+template <class T>
+struct MethodSettings {
+  int steps = 0;                 // 0: the method's default (IG 50 nodes, Guided IG 128, IG2 K, NeFLAG n, ...)
+  std::uint64_t seed = 0;
+  std::string baseline = "black";  // ig / ih / guided_ig: "black" | "blur" | "user"
+  Tensor<T> user_baseline;         // one example or [N, ...] when baseline == "user"
+  Tensor<T> references;            // expected_gradients / expected_hessians / ig2: pool [R, ...]
+  std::vector<std::size_t> reference_labels;  // ig2: class of each reference (others' classes are used)
+  Function<T> features, head;      // ig2: model = head ∘ features (representation space)
+  std::size_t samples = 0;         // Monte Carlo samples (EG, EH, SmoothGrad); 0: default
+};
+
+template <class T>
+struct MethodOutput {
+  Tensor<T> values;                       // [N, ...] attributions or [N, d, d] interactions
+  std::vector<double> output_changes;     // f(x) − f(reference) per example (empty: no reference)
+  std::vector<double> completeness_gaps;  // |Σ values − change| per example (empty: not defined)
+  std::string reference;                  // what the reference point is, in words
+};
+
+struct MethodInfo {
+  std::string name;
+  std::string description;
+  bool interactions = false;  // returns [N, d, d]
+  bool path_method = false;   // completeness against its reference holds by construction
+  bool needs_references = false;
+};
+
+/// Attribution methods (interactions = false) then interaction methods.
+const std::vector<MethodInfo>& method_catalogue();
+/// InputError naming the unknown method and listing the known ones.
+const MethodInfo& method_info(const std::string& name);
+
+template <class T>
+MethodOutput<T> run_method(const std::string& name, const ExplainedOutput<T>& out, const Tensor<T>& x,
+                           const std::vector<std::size_t>& targets, const MethodSettings<T>& settings);
+
+}  // namespace fluxion

@@ -1,0 +1,95 @@
+// NeFLAG — Negative Flux Aggregation.
+//
+// Li, Pan, Li, Qiang & Zhu, "Negative Flux Aggregation to Estimate Feature
+// Attributions", IJCAI 2023 (arXiv 2301.06989).
+//
+// Not a path method: NeFLAG looks at the gradient field F(z) = ∇f(z) on a
+// small sphere S = {z : ‖z − x‖₂ = ε} around the input. With the outward
+// normal n̂(z) = (z − x)/ε the flux density is φ(z) = F(z)·n̂(z), and the
+// divergence theorem ties the total flux to the curvature inside:
+//     ∮_S φ dS = ∫_{ball} div F dV = ∫_{ball} trace(∇²f) dV.
+// The attribution aggregates the *negative* flux — where the field enters the
+// sphere — into a vector.
+//
+// ---- RECONSTRUCTED (begin) ------------------------------------------------
+// The paper's method section could not be read and no code is published.
+// Known: the field, the divergence theorem, "aggregate negative flux", the
+// signature NeFLAG(f, x, n, S_x, ε, m), n = 20 points, ε = 0.1. Everything
+// below is a reconstruction (shared/papers/neflag.md), and each of its open
+// choices is an option:
+//  1. aggregation (NeFLAGAggregation):
+//       flux_vector   A = (1/n) Σ_{φ_k<0} φ_k n̂_k   (default; ∥ w if f = wᵀx)
+//       feature_flux  A = −(1/n) Σ_{φ_k<0} F_k ⊙ n̂_k (per-feature inflow;
+//                     Σ_i A_i = −(1/n) Σ_{φ_k<0} φ_k ≥ 0)
+//       field         A = (1/n) Σ_{φ_k<0} F_k
+//  2. how the n points are found (NeFLAGSearch):
+//       guided: start at n random points u/‖u‖ (u ~ N(0, I)) and take m
+//         descent steps of f *on the sphere*: rotate n̂ along the great
+//         circle towards −F by the angle min(s, ∠(n̂, −F)), landing exactly
+//         on −F̂ when it is within reach, so that for a uniform field the
+//         point has the most negative flux. (The notes' step
+//         normalize(n̂ − s·F_t/‖F_t‖) turns by atan s every time and keeps
+//         circling the minimum; the cap is our choice.)
+//       plain: the random points as drawn (in d = 784 they are almost
+//         orthogonal to F: for a linear f, cos(A, w) ≈ √(n/d)).
+//  3. ε (radius), m (search_steps), s (angular step);
+//  4. f = softmax probability (default, as in the authors' AGI) or logit;
+//  5. n, the number of sampled points (points whose final flux is ≥ 0 are
+//     dropped, but the mean still divides by n).
+// Completeness is not claimed: NeFLAG has no baseline.
+// ---- RECONSTRUCTED (end) --------------------------------------------------
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "attribution/explained_output.hpp"
+
+namespace fluxion {
+
+enum class NeFLAGAggregation { flux_vector, feature_flux, field };
+enum class NeFLAGSearch { guided, plain };
+
+/// "flux_vector" | "feature_flux" | "field", "guided" | "plain" (InputError otherwise).
+NeFLAGAggregation parse_neflag_aggregation(const std::string& name);
+NeFLAGSearch parse_neflag_search(const std::string& name);
+
+struct NeFLAGOptions {
+  std::size_t points = 20;   // n sphere points per example (NeFLAG-n)
+  double radius = 0.1;       // ε, the sphere's radius (the paper's ImageNet value)
+  NeFLAGSearch search = NeFLAGSearch::guided;
+  int search_steps = 20;     // m descent steps on the sphere (guided only)
+  double angular_step = 0.2; // s, the largest rotation per step in radians; m·s ≥ π reaches any point
+  NeFLAGAggregation aggregation = NeFLAGAggregation::flux_vector;
+  /// f: the softmax probability of the class; std::nullopt: use out.kind.
+  std::optional<OutputKind> output = OutputKind::probability;
+  std::uint64_t seed = 0;    // the random starting points
+};
+
+template <class T>
+struct NeFLAGResult {
+  Tensor<T> attributions;                    // shape of x: [N, ...]
+  std::vector<std::size_t> negative_points;  // per example: how many of the n points had φ < 0
+  std::size_t gradient_evaluations = 0;      // N · n · (m + 1) for the guided search
+};
+
+/// NeFLAG of every example of x[N, ...] for classes `targets` (size N, or empty
+/// for the predicted classes). All N·n sphere points are moved together, one
+/// batched gradient call per search step.
+template <class T>
+NeFLAGResult<T> neflag(const ExplainedOutput<T>& out, const Tensor<T>& x, const std::vector<std::size_t>& targets,
+                       const NeFLAGOptions& options = {});
+
+/// The total flux ∮_S ∇f·n̂ dS of the explained output through the sphere of
+/// `radius` around one example x (no batch axis) with 2 or 3 values:
+///   d = 2: the circle, `resolution` equally spaced angles (the periodic
+///          trapezoid rule, spectrally accurate): (2πε/M) Σ_k φ(θ_k);
+///   d = 3: Gauss–Legendre in cos θ (`resolution` nodes) × 2·resolution equally
+///          spaced azimuths, dS = ε² d(cos θ) dϕ.
+/// For checking the divergence theorem; ShapeError for other dimensions.
+template <class T>
+double sphere_total_flux(const ExplainedOutput<T>& out, const Tensor<T>& x, std::size_t target, double radius,
+                         std::size_t resolution);
+
+}  // namespace fluxion

@@ -1,0 +1,155 @@
+// Shared input handling of the explanation subcommands (see explain_inputs.hpp).
+#include "experiments/cli/explain_inputs.hpp"
+
+#include <cmath>
+
+#include "autodiff/errors.hpp"
+#include "experiments/cli/commands.hpp"
+#include "experiments/lib/png.hpp"
+#include "nn/io/npy.hpp"
+#include "nn/models/model_io.hpp"
+#include "nn/models/smoothing.hpp"
+
+namespace fluxion::cli {
+
+namespace {
+
+void require_finite(const Tensor<double>& t, const std::string& file) {
+  for (std::size_t i = 0; i < t.size(); ++i) {
+    if (!std::isfinite(t.data()[i])) {
+      throw InputError(file + ": value " + std::to_string(i) + " is not finite (NaN or infinity)");
+    }
+  }
+}
+
+}  // namespace
+
+ExplainSetup prepare_explanation(const ExplainFlags& flags) {
+  try {
+    method_info(flags.method);
+  } catch (const InputError& e) {
+    throw UsageError(e.what());  // an unknown method is a usage mistake: exit code 2
+  }
+  if (flags.smooth_beta < 0 || !std::isfinite(flags.smooth_beta)) throw UsageError("--smooth-beta must be > 0");
+  if (flags.steps < 0) throw UsageError("--steps must be positive");
+  if (flags.batch_size == 0) throw UsageError("--batch-size must be positive");
+  const OutputKind kind = [&] {
+    try {
+      return parse_output_kind(flags.output_kind);
+    } catch (const InputError& e) {
+      throw UsageError(std::string("--output: ") + e.what());
+    }
+  }();
+
+  ExplainSetup s;
+  Sequential<double> loaded = load_model<double>(flags.model);
+  s.model = flags.smooth_beta > 0 ? smooth(loaded, flags.smooth_beta) : loaded;
+  s.explained.model = as_function(s.model);
+  s.explained.kind = kind;
+  s.explained.batch_size = flags.batch_size;
+
+  Tensor<double> x = read_npy<double>(flags.input);
+  require_finite(x, flags.input);
+  const Shape& example = s.model.input_shape();
+  const std::size_t example_size = numel_of(example);
+  if (x.size() == example_size && x.dimension() == example.size()) {
+    s.single_example = true;
+    Shape batched = {1};
+    batched.insert(batched.end(), example.begin(), example.end());
+    x = xt::reshape_view(x, batched);
+  } else if (x.dimension() >= 1 && x.shape()[0] > 0 && x.size() == x.shape()[0] * example_size) {
+    Shape batched = {x.shape()[0]};
+    batched.insert(batched.end(), example.begin(), example.end());
+    x = Tensor<double>(xt::reshape_view(x, batched));
+  } else {
+    throw InputError(flags.input + ": input of shape " + shape_str(shape_of(x)) + " does not fit the model, which " +
+                     "takes examples of shape " + shape_str(example) + " (one example, or a batch [N, ...])");
+  }
+  s.x = std::move(x);
+  const std::size_t n = s.x.shape()[0];
+
+  if (!flags.targets.empty()) {
+    if (flags.targets.size() != 1 && flags.targets.size() != n) {
+      throw UsageError("--target takes one class or one per example (" + std::to_string(n) + "), got " +
+                       std::to_string(flags.targets.size()));
+    }
+    for (long long t : flags.targets) {
+      if (t < 0) throw UsageError("--target must be a class index >= 0");
+    }
+    for (std::size_t i = 0; i < n; ++i) s.targets.push_back(std::size_t(flags.targets[flags.targets.size() == 1 ? 0 : i]));
+  }
+  s.targets = resolve_targets(s.explained, s.x, s.targets);
+
+  s.settings.steps = flags.steps;
+  s.settings.seed = flags.seed;
+  if (flags.baseline == "zeros" || flags.baseline == "black") {
+    s.settings.baseline = "black";
+  } else if (flags.baseline == "blur") {
+    s.settings.baseline = "blur";
+  } else {
+    Tensor<double> b = read_npy<double>(flags.baseline);
+    require_finite(b, flags.baseline);
+    if (b.size() != example_size && b.size() != s.x.size()) {
+      throw InputError(flags.baseline + ": baseline of shape " + shape_str(shape_of(b)) + " fits neither one example " +
+                       shape_str(example) + " nor the input batch " + shape_str(shape_of(s.x)));
+    }
+    s.settings.baseline = "user";
+    s.settings.user_baseline = b.size() == example_size ? Tensor<double>(xt::reshape_view(b, example))
+                                                        : Tensor<double>(xt::reshape_view(b, s.x.shape()));
+  }
+  if (!flags.references.empty()) {
+    Tensor<double> r = read_npy<double>(flags.references);
+    require_finite(r, flags.references);
+    if (r.dimension() < 1 || r.shape()[0] == 0 || r.size() != r.shape()[0] * example_size) {
+      throw InputError(flags.references + ": references of shape " + shape_str(shape_of(r)) +
+                       " are not a batch of examples of shape " + shape_str(example));
+    }
+    Shape batched = {r.shape()[0]};
+    batched.insert(batched.end(), example.begin(), example.end());
+    s.settings.references = Tensor<double>(xt::reshape_view(r, batched));
+    // IG2 draws references of other classes: label them by the model's prediction.
+    s.settings.reference_labels = predicted_classes(s.explained.model, s.settings.references, flags.batch_size);
+  }
+  if (flags.method == "ig2") {
+    auto split = split_at_last_linear(s.model);
+    s.settings.features = as_function(split.features);
+    s.settings.head = as_function(split.head);
+  }
+  return s;
+}
+
+Tensor<double> restore_batch_shape(const Tensor<double>& values, bool single_example) {
+  if (!single_example) return values;
+  Shape shape(values.shape().begin() + 1, values.shape().end());
+  return Tensor<double>(xt::reshape_view(values, shape));
+}
+
+void write_attribution_png(const std::filesystem::path& path, const Tensor<double>& a) {
+  const std::size_t n = a.shape()[0];
+  std::size_t h = 1, w = a.size() / n;
+  if (a.dimension() >= 3) {
+    h = a.shape()[a.dimension() - 2];
+    w = a.shape()[a.dimension() - 1];
+  } else if (a.dimension() == 2) {
+    const std::size_t side = std::size_t(std::llround(std::sqrt(double(w))));
+    if (side * side == w) h = w = side;  // a flat square image (e.g. 784 = 28 × 28)
+  }
+  const std::size_t plane = h * w, per = a.size() / n;
+  const int scale = std::max(1, int(280 / std::max(h, w)));  // a 28×28 map becomes 280×280
+  std::vector<std::vector<RgbImage>> cells(1);
+  for (std::size_t e = 0; e < n; ++e) {
+    Tensor<double> m = Tensor<double>::from_shape({h, w});
+    m.fill(0);
+    for (std::size_t k = 0; k < per; ++k) m.data()[k % plane] += a.data()[e * per + k];
+    if (cells.back().size() == 8) cells.emplace_back();
+    cells.back().push_back(heatmap(m, scale));
+  }
+  while (cells.size() > 1 && cells.back().size() < cells.front().size()) {
+    Tensor<double> blank = Tensor<double>::from_shape({h, w});
+    blank.fill(0);
+    cells.back().push_back(heatmap(blank, scale));
+  }
+  write_png(path, cells.size() == 1 && cells[0].size() == 1 ? cells[0][0] : grid(cells, 4, {255, 255, 255}));
+}
+
+}  // namespace fluxion::cli

@@ -1,0 +1,127 @@
+// Method comparison on one MNIST model (see comparison.hpp).
+#include "experiments/reproduce/comparison.hpp"
+
+#include <cmath>
+#include <sstream>
+
+#include <xtensor/xview.hpp>
+
+#include "attribution/faithfulness.hpp"
+#include "experiments/lib/plot.hpp"
+#include "experiments/lib/png.hpp"
+#include "nn/models/smoothing.hpp"
+
+namespace fluxion::experiments {
+
+ComparisonModel comparison_model(Sequential<double> model) {
+  ComparisonModel m;
+  auto split = split_at_last_linear(model);
+  m.features = as_function(split.features);
+  m.head = as_function(split.head);
+  m.explained = explain_logits(model, 64);
+  m.model = std::move(model);
+  return m;
+}
+
+MethodRun registry_run(const std::string& label, const std::string& method, const ComparisonModel& model,
+                       const std::function<void(MethodSettings<double>&)>& configure) {
+  MethodSettings<double> settings;
+  settings.features = model.features;
+  settings.head = model.head;
+  configure(settings);
+  ExplainedOutput<double> out = model.explained;
+  return {label, method, [out, method, settings](const Tensor<double>& x, const std::vector<std::size_t>& t) {
+            return run_method(method, out, x, t, settings);
+          }};
+}
+
+namespace {
+
+Tensor<double> image_of(const Tensor<double>& batch, std::size_t n) {
+  const std::size_t h = batch.shape()[batch.dimension() - 2], w = batch.shape()[batch.dimension() - 1];
+  const std::size_t plane = h * w, per_example = batch.size() / batch.shape()[0];
+  Tensor<double> img = Tensor<double>::from_shape({h, w});
+  img.fill(0);
+  // Sum over channels (MNIST has one).
+  for (std::size_t k = 0; k < per_example; ++k) img.data()[k % plane] += batch.data()[n * per_example + k];
+  return img;
+}
+
+}  // namespace
+
+ComparisonResult compare_methods(const Context& ctx, const std::filesystem::path& dir, const ComparisonModel& model,
+                                 const Dataset<double>& images, const std::vector<MethodRun>& runs,
+                                 const std::string& name) {
+  const Tensor<double>& x = images.inputs;
+  const std::size_t n = x.shape()[0];
+  const auto targets = resolve_targets(model.explained, x, {});
+  ExplainedOutput<double> probability = model.explained;
+  probability.kind = OutputKind::probability;
+  probability.batch_size = 256;
+  FaithfulnessOptions<double> faith;
+  faith.fraction_per_step = 0.02;
+
+  Table table;
+  table.columns = {"method", "insertion − deletion AUC ↑", "deletion AUC ↓", "insertion AUC ↑",
+                   "completeness gap (relative)", "time per image (s)"};
+  ComparisonResult result;
+  const std::size_t shown = std::min<std::size_t>(8, n);
+  std::vector<std::vector<RgbImage>> grid_cells(shown);
+  for (std::size_t r = 0; r < shown; ++r) grid_cells[r].push_back(grayscale(image_of(x, r), 3));
+  std::vector<Series> deletion_series, insertion_series;
+  for (const auto& run : runs) {
+    ctx.progress(run.label + " on " + std::to_string(n) + " images");
+    Stopwatch watch;
+    MethodOutput<double> out = run.run(x, targets);
+    const double per_image = watch.seconds() / double(n);
+    const auto curves = deletion_insertion(probability, x, out.values, targets, faith);
+    const auto diff = mean_se(curves.difference);
+    const auto del = mean_se(curves.deletion.auc);
+    const auto ins = mean_se(curves.insertion.auc);
+    std::string gap_cell = "n/a (no reference)";
+    nlohmann::json entry = {{"difference_auc", diff.mean},   {"difference_auc_se", diff.se},
+                            {"deletion_auc", del.mean},      {"deletion_auc_se", del.se},
+                            {"insertion_auc", ins.mean},     {"insertion_auc_se", ins.se},
+                            {"seconds_per_image", per_image}, {"images", n}};
+    if (!out.completeness_gaps.empty()) {
+      std::vector<double> relative;
+      for (std::size_t i = 0; i < out.completeness_gaps.size(); ++i) {
+        relative.push_back(out.completeness_gaps[i] / std::max(std::abs(out.output_changes[i]), 1e-12));
+      }
+      const auto g = mean_se(relative);
+      gap_cell = format_mean_se(g.mean, g.se, 3) + " (vs " + out.reference + ")";
+      entry["completeness_gap_relative"] = g.mean;
+    }
+    result.numbers[run.label] = entry;
+    table.add_row({run.label, format_mean_se(diff.mean, diff.se), format_mean_se(del.mean, del.se),
+                   format_mean_se(ins.mean, ins.se), gap_cell, format_number(per_image, 3)});
+    for (std::size_t r = 0; r < shown; ++r) grid_cells[r].push_back(heatmap(image_of(out.values, r), 3));
+    Series d{run.label, curves.deletion.fractions, {}}, in{run.label, curves.insertion.fractions, {}};
+    for (std::size_t s = 0; s < d.x.size(); ++s) {
+      double sd = 0, si = 0;
+      for (std::size_t i = 0; i < n; ++i) sd += curves.deletion.values(i, s), si += curves.insertion.values(i, s);
+      d.y.push_back(sd / double(n));
+      in.y.push_back(si / double(n));
+    }
+    deletion_series.push_back(d);
+    insertion_series.push_back(in);
+  }
+  write_png(dir / (name + "_heatmaps.png"), grid(grid_cells, 2, {255, 255, 255}));
+  plot_lines(dir / (name + "_deletion.png"),
+             {"Deletion: mean probability of the class", "fraction of pixels removed", "probability", false, false},
+             deletion_series);
+  plot_lines(dir / (name + "_insertion.png"),
+             {"Insertion: mean probability of the class", "fraction of pixels inserted", "probability", false, false},
+             insertion_series);
+  std::ostringstream md;
+  const std::string folder = dir.filename().string();
+  md << table_section(dir, name, table) << "Heatmaps (rows: " << shown
+     << " test digits; columns: the input, then the methods in table order; red positive, blue negative, "
+        "each map scaled to its own largest magnitude):\n\n![heatmaps](" << folder << "/" << name
+     << "_heatmaps.png)\n\n![deletion](" << folder << "/" << name << "_deletion.png) ![insertion](" << folder << "/"
+     << name << "_insertion.png)\n\n";
+  result.markdown = md.str();
+  return result;
+}
+
+}  // namespace fluxion::experiments

@@ -1,0 +1,52 @@
+// One reproduced paper experiment, as `fluxion reproduce` runs it.
+//
+// An experiment writes everything into its own folder <out>/<name>/:
+// tables as CSV, figures as PNG, `numbers.json` (every number it reports),
+// `section.md` (its part of REPORT.md: settings, tables, figures, and one
+// paragraph comparing with the paper), and last of all `done.json`, whose
+// presence marks the experiment finished so an interrupted `reproduce`
+// resumes without redoing it.
+#pragma once
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace fluxion::experiments {
+
+enum class Scale { smoke, quick, full };
+
+struct Context {
+  std::filesystem::path out_dir;       // results/ (the experiment writes into out_dir/name)
+  std::filesystem::path data_dir;      // data/mnist
+  std::filesystem::path models_dir;    // results/models (cached trained presets)
+  Scale scale = Scale::quick;
+  std::uint64_t seed = 0;
+  std::function<void(const std::string&)> progress;  // one line per phase
+  /// Paths of the trained MNIST presets (filled by the runner when an
+  /// experiment needs MNIST; empty in smoke runs on synthetic data).
+  std::filesystem::path mlp_model, cnn_model;
+};
+
+struct Outcome {
+  nlohmann::json numbers;  // every reported number (checked finite by the runner)
+  std::string section;     // Markdown for REPORT.md (figures referenced relative to out_dir)
+};
+
+struct Experiment {
+  std::string name;   // folder and CLI name
+  std::string title;  // report heading
+  bool needs_mnist = false;
+  std::function<Outcome(const Context&, const std::filesystem::path& dir)> run;
+};
+
+/// Every experiment, in report order.
+std::vector<Experiment> all_experiments();
+
+/// "smoke" | "quick" | "full"
+std::string scale_name(Scale s);
+
+}  // namespace fluxion::experiments

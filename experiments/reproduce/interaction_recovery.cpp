@@ -1,0 +1,177 @@
+// Experiment 1 — interaction recovery on synthetic data (Janizek et al. 2021,
+// "Explaining Explanations", JMLR; shared/papers/integrated-hessians.md).
+//
+// x ~ N(0, I_d), y = Σ over planted pairs of term(x_i, x_j) for each kind
+// (product, max, min, cos(x_i + x_j), tanh(x_i + x_j)), d ∈ {5, 10}. A 3×64
+// ReLU MLP is trained on (x, y) by MSE with Adam, then smoothed (ReLU →
+// SoftPlus(10)) and explained. For every test sample the strongest planted
+// pair (largest |term|) is the answer; a method scores a hit when its
+// largest off-diagonal |Γ_ij| (symmetrised) is that pair:
+//     top-1 recovery = (1/N) Σ_n 1[argmax_{i<j} |Γ_ij + Γ_ji|/2 = planted_n].
+#include <random>
+#include <sstream>
+
+#include "attribution/expected_hessians.hpp"
+#include "attribution/hessian_baselines.hpp"
+#include "attribution/integrated_hessians.hpp"
+#include "attribution/interaction_recovery.hpp"
+#include "attribution/shapley_interaction.hpp"
+#include "experiments/reproduce/common.hpp"
+#include "experiments/reproduce/experiment_kinds.hpp"
+#include "nn/data/synthetic.hpp"
+#include "nn/models/architecture.hpp"
+#include "nn/models/smoothing.hpp"
+#include "nn/training/adam.hpp"
+#include "nn/training/batching.hpp"
+
+namespace fluxion::experiments {
+
+namespace {
+
+std::string mlp_3x64(int d) {
+  std::ostringstream s;
+  s << R"({"input_shape":[)" << d << R"(],"layers":[{"type":"linear","in":)" << d
+    << R"(,"out":64},{"type":"relu"},{"type":"linear","in":64,"out":64},{"type":"relu"},)"
+    << R"({"type":"linear","in":64,"out":64},{"type":"relu"},{"type":"linear","in":64,"out":1}]})";
+  return s.str();
+}
+
+/// Rows `index` of a [n, d] tensor.
+Tensor<double> rows(const Tensor<double>& x, const std::vector<std::size_t>& index) {
+  const std::size_t d = x.shape()[1];
+  Tensor<double> r = Tensor<double>::from_shape({index.size(), d});
+  for (std::size_t k = 0; k < index.size(); ++k)
+    for (std::size_t j = 0; j < d; ++j) r(k, j) = x(index[k], j);
+  return r;
+}
+
+/// Mean-squared-error regression with Adam (lr 1e-3, batch 64), seeded.
+void train_regressor(Sequential<double>& model, const Tensor<double>& x, const Tensor<double>& y, int epochs,
+                     std::uint64_t seed) {
+  model.train(true);
+  Adam<double> adam(model.named_parameters(), 1e-3);
+  std::mt19937_64 rng(seed);
+  const std::size_t n = x.shape()[0];
+  for (int e = 0; e < epochs; ++e) {
+    for (const auto& batch : shuffled_batches(n, 64, rng)) {
+      Tensor<double> target = Tensor<double>::from_shape({batch.size(), 1});
+      for (std::size_t k = 0; k < batch.size(); ++k) target(k, 0) = y(batch[k]);
+      adam.zero_grad();
+      Var<double> loss = mse(model.forward(Var<double>(rows(x, batch))), Var<double>(target));
+      backward(loss);
+      adam.step();
+    }
+  }
+  model.eval();
+}
+
+/// Coefficient of determination of the model on (x, y).
+double r_squared(Sequential<double>& model, const Tensor<double>& x, const Tensor<double>& y) {
+  NoGradGuard no_graph;
+  const Tensor<double> pred = model.forward(Var<double>(x)).value();
+  double mean = 0;
+  for (std::size_t i = 0; i < y.size(); ++i) mean += y(i);
+  mean /= double(y.size());
+  double ss_res = 0, ss_tot = 0;
+  for (std::size_t i = 0; i < y.size(); ++i) {
+    ss_res += (pred(i, 0) - y(i)) * (pred(i, 0) - y(i));
+    ss_tot += (y(i) - mean) * (y(i) - mean);
+  }
+  return 1 - ss_res / ss_tot;
+}
+
+}  // namespace
+
+Outcome run_interaction_recovery(const Context& ctx, const std::filesystem::path& dir) {
+  const int n_train = by_scale(ctx, 300, 3000, 10000);
+  const int n_test = by_scale(ctx, 12, 100, 500);
+  const int epochs = by_scale(ctx, 3, 40, 100);
+  const std::size_t eh_samples = by_scale<std::size_t>(ctx, 16, 100, 200);
+  const int ih_points = 32;
+  const std::vector<std::string> kinds =
+      ctx.scale == Scale::smoke ? std::vector<std::string>{"product", "cos"}
+                                : std::vector<std::string>{"product", "max", "min", "cos", "tanh"};
+  const std::vector<int> dims = ctx.scale == Scale::smoke ? std::vector<int>{5} : std::vector<int>{5, 10};
+  const std::vector<std::string> methods = {"integrated_hessians", "expected_hessians", "input_hessian",
+                                            "hessian_x_input", "shapley_interaction"};
+
+  Table table;
+  table.columns = {"kind", "d", "pairs", "test R²", "Integrated Hessians", "Expected Hessians", "input Hessian",
+                   "Hessian × input", "Shapley interaction", "IH completeness gap (max)"};
+  nlohmann::json numbers = nlohmann::json::object();
+  for (const auto& kind_name : kinds) {
+    for (int d : dims) {
+      const auto kind = parse_interaction_kind(kind_name);
+      const int pairs = d / 2 - (d == 10 ? 1 : 0);  // d = 5: 2 pairs, d = 10: 4 disjoint pairs
+      const std::uint64_t seed = ctx.seed * 7919 + std::uint64_t(d) * 31 + std::uint64_t(kind);
+      const auto train = make_interaction_dataset(n_train, d, kind, pairs, seed);
+      const auto test = make_interaction_dataset(n_test, d, kind, pairs, seed + 1);
+      ctx.progress(kind_name + ", d = " + std::to_string(d) + ": training a 3×64 ReLU MLP on " +
+                   std::to_string(n_train) + " samples");
+      Sequential<double> model = build_model<double>(mlp_3x64(d), seed, "interaction experiment");
+      train_regressor(model, train.x, train.y, epochs, seed);
+      const double r2 = r_squared(model, test.x, test.y);
+
+      ExplainedOutput<double> out;
+      out.model = as_function(smooth(model, 10.0));
+      out.batch_size = 256;
+      const std::vector<std::size_t> target(std::size_t(n_test), 0);
+      std::vector<std::pair<int, int>> planted;
+      for (int s = 0; s < n_test; ++s) planted.push_back(strongest_planted_pair(test, s));
+
+      std::vector<MeanAndError> scores;
+      double ih_gap = 0;
+      for (const auto& m : methods) {
+        Tensor<double> gamma;
+        if (m == "integrated_hessians") {
+          IntegratedHessiansOptions<double> o;
+          o.points = ih_points;
+          auto r = integrated_hessians(out, test.x, target, o);
+          for (double g : r.completeness_gaps) ih_gap = std::max(ih_gap, g);
+          gamma = std::move(r.interactions);
+        } else if (m == "expected_hessians") {
+          ExpectedHessiansOptions o;
+          o.samples = eh_samples;
+          o.seed = seed;
+          gamma = expected_hessians(out, test.x, train.x, target, o).interactions;
+        } else if (m == "input_hessian") {
+          gamma = input_hessian(out, test.x, target);
+        } else if (m == "hessian_x_input") {
+          gamma = hessian_times_input(out, test.x, target);
+        } else {
+          gamma = shapley_interactions(out, test.x, target).interactions;
+        }
+        auto rec = top1_interaction_recovery(gamma, planted);
+        scores.push_back(rec.top1);
+        numbers[kind_name][key("d", d)][m] = {{"top1", rec.top1.mean},
+                                                          {"se", std::isfinite(rec.top1.standard_error)
+                                                                     ? rec.top1.standard_error
+                                                                     : 0.0}};
+      }
+      numbers[kind_name][key("d", d)]["test_r2"] = r2;
+      numbers[kind_name][key("d", d)]["ih_completeness_gap"] = ih_gap;
+      std::vector<std::string> row = {kind_name, std::to_string(d), std::to_string(pairs), format_number(r2, 3)};
+      for (const auto& s : scores) row.push_back(format_mean_se(s.mean, std::isfinite(s.standard_error) ? s.standard_error : 0.0, 3));
+      row.push_back(format_number(ih_gap, 2));
+      table.add_row(row);
+    }
+  }
+
+  std::ostringstream md;
+  md << "Settings: x ~ N(0, I_d); d = 5 with 2 planted pairs, d = 10 with 4 disjoint pairs; " << n_train
+     << " training and " << n_test << " test samples per setting; a 3×64 ReLU MLP trained by MSE with Adam "
+     << "(lr 1e-3, batch 64, " << epochs << " epochs), explained after SoftPlus(β = 10) smoothing. "
+     << "Integrated Hessians: zero baseline, " << ih_points << "-point log-weighted rule; Expected Hessians: "
+     << eh_samples << " samples with training points as baselines; Shapley interaction index: exact "
+     << "enumeration with the zero baseline. Cells: top-1 recovery of the strongest planted pair, mean ± s.e. "
+     << "over the test samples (chance is 1/" << "C(d,2): 10% for d = 5, 2.2% for d = 10).\n\n"
+     << table_section(dir, "interaction_recovery", table)
+     << "**Paper vs ours.** The paper reports Integrated Hessians recovering planted interactions far more "
+        "often than the Hessian and Hessian×input baselines and on par with (or above) Shapley interaction "
+        "values, across the five interaction kinds. Compare row by row above; where a kind is learned "
+        "poorly (low test R²) no method can recover it, which is a property of the trained model rather "
+        "than of the explainer.\n";
+  return {numbers, md.str()};
+}
+
+}  // namespace fluxion::experiments

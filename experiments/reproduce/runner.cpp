@@ -1,0 +1,171 @@
+// The reproduce runner (see runner.hpp).
+//
+// For each selected experiment: if <out>/<name>/done.json records the same
+// scale and seed, the experiment is finished and is skipped (resume);
+// otherwise it runs, its numbers are checked to be finite, and done.json is
+// written last. A failing experiment is reported and the others still run.
+// REPORT.md is rebuilt at the end from every finished experiment's section.
+#include "experiments/reproduce/runner.hpp"
+
+#include <chrono>
+#include <fstream>
+#include <iostream>
+#include <set>
+#include <sstream>
+
+#include "autodiff/errors.hpp"
+#include "experiments/lib/report.hpp"
+#include "experiments/reproduce/mnist_models.hpp"
+
+namespace fluxion::experiments {
+
+namespace fs = std::filesystem;
+
+std::string scale_name(Scale s) {
+  switch (s) {
+    case Scale::smoke: return "smoke";
+    case Scale::quick: return "quick";
+    case Scale::full: return "full";
+  }
+  return "?";
+}
+
+std::vector<std::string> experiment_names() {
+  std::vector<std::string> names;
+  for (const auto& e : all_experiments()) names.push_back(e.name);
+  return names;
+}
+
+namespace {
+
+nlohmann::json read_json_or_null(const fs::path& path) {
+  std::ifstream in(path);
+  if (!in) return nullptr;
+  try {
+    return nlohmann::json::parse(in);
+  } catch (const std::exception&) {
+    return nullptr;  // a damaged marker means "not finished"
+  }
+}
+
+std::string read_text_file(const fs::path& path) {
+  std::ifstream in(path);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+bool finished(const fs::path& dir, const Context& ctx) {
+  auto done = read_json_or_null(dir / "done.json");
+  return done.is_object() && done.value("scale", "") == scale_name(ctx.scale) &&
+         done.value("seed", std::uint64_t(-1)) == ctx.seed && fs::exists(dir / "section.md");
+}
+
+}  // namespace
+
+int reproduce(const ReproduceOptions& options) {
+  const auto experiments = all_experiments();
+  std::set<std::string> wanted;
+  for (const auto& s : options.selection) {
+    if (s == "all") {
+      for (const auto& e : experiments) wanted.insert(e.name);
+      continue;
+    }
+    bool known = false;
+    for (const auto& e : experiments) known = known || e.name == s;
+    if (!known) {
+      std::string list;
+      for (const auto& e : experiments) list += (list.empty() ? "" : ", ") + e.name;
+      throw InputError("unknown experiment '" + s + "' (choose all, " + list + ")");
+    }
+    wanted.insert(s);
+  }
+
+  Context ctx;
+  ctx.out_dir = options.out_dir;
+  ctx.data_dir = options.data_dir;
+  ctx.models_dir = options.out_dir / "models";
+  ctx.scale = options.scale;
+  ctx.seed = options.seed;
+  ctx.progress = [](const std::string& line) { std::cout << "  " << line << std::endl; };
+  fs::create_directories(ctx.out_dir);
+
+  const auto total_start = std::chrono::steady_clock::now();
+  nlohmann::json wall = nlohmann::json::object();
+  int failures = 0;
+  bool models_ready = false;
+  for (const auto& e : experiments) {
+    if (!wanted.count(e.name)) continue;
+    const fs::path dir = ctx.out_dir / e.name;
+    if (!options.force && finished(dir, ctx)) {
+      std::cout << "[" << e.name << "] already finished (" << scale_name(ctx.scale)
+                << ", seed " << ctx.seed << "): skipped\n";
+      continue;
+    }
+    std::cout << "[" << e.name << "] " << e.title << " (" << scale_name(ctx.scale) << ")" << std::endl;
+    const auto start = std::chrono::steady_clock::now();
+    try {
+      if (e.needs_mnist && !models_ready) {
+        prepare_mnist_models(ctx);
+        models_ready = true;
+      }
+      fs::create_directories(dir);
+      fs::remove(dir / "done.json");
+      Outcome outcome = e.run(ctx, dir);
+      require_finite_numbers(outcome.numbers, e.name);
+      const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      write_json(dir / "numbers.json", outcome.numbers);
+      write_text(dir / "section.md", outcome.section);
+      write_json(dir / "done.json", {{"scale", scale_name(ctx.scale)},
+                                     {"seed", ctx.seed},
+                                     {"wall_seconds", seconds},
+                                     {"environment", run_environment()}});
+      std::cout << "[" << e.name << "] done in " << format_number(seconds, 3) << " s" << std::endl;
+    } catch (const std::exception& error) {
+      ++failures;
+      std::cout << "[" << e.name << "] FAILED: " << error.what() << std::endl;
+      write_text(dir / "error.txt", std::string(error.what()) + "\n");
+    }
+  }
+
+  // Assemble the report from every finished experiment (also ones from earlier runs).
+  std::ostringstream report;
+  report << "# Fluxion reproduction report\n\n"
+         << "Scale: **" << scale_name(ctx.scale) << "**, seed " << ctx.seed
+         << ". Every number below is also in `<experiment>/numbers.json`; tables are also CSV files.\n\n";
+  Table runs;
+  runs.columns = {"experiment", "status", "wall time (s)", "git commit", "finished (UTC)"};
+  std::ostringstream sections;
+  for (const auto& e : experiments) {
+    const fs::path dir = ctx.out_dir / e.name;
+    auto done = read_json_or_null(dir / "done.json");
+    if (finished(dir, ctx)) {
+      const auto& env = done["environment"];
+      runs.add_row({e.name, "ok", format_number(done.value("wall_seconds", 0.0), 3),
+                    env.value("git_commit", "unknown").substr(0, 10), env.value("utc_time", "")});
+      wall[e.name] = done.value("wall_seconds", 0.0);
+      sections << "## " << e.title << "\n\n" << read_text_file(dir / "section.md") << "\n";
+    } else if (fs::exists(dir / "error.txt")) {
+      runs.add_row({e.name, "failed: " + read_text_file(dir / "error.txt").substr(0, 120), "", "", ""});
+      sections << "## " << e.title << "\n\nThis experiment failed: `" << read_text_file(dir / "error.txt") << "`\n\n";
+    } else {
+      runs.add_row({e.name, "not run", "", "", ""});
+    }
+  }
+  const auto env = run_environment();
+  report << "Machine: " << env["cpu"].get<std::string>() << ", " << env["hardware_threads"].get<unsigned>()
+         << " hardware threads; compiler " << env["compiler"].get<std::string>() << ".\n\n"
+         << runs.markdown() << "\n" << sections.str();
+  write_text(ctx.out_dir / "REPORT.md", report.str());
+  const double total = std::chrono::duration<double>(std::chrono::steady_clock::now() - total_start).count();
+  write_json(ctx.out_dir / "metadata.json", {{"scale", scale_name(ctx.scale)},
+                                              {"seed", ctx.seed},
+                                              {"environment", env},
+                                              {"wall_seconds_this_run", total},
+                                              {"wall_seconds_per_experiment", wall}});
+  std::cout << "report: " << (ctx.out_dir / "REPORT.md").string() << " (" << format_number(total, 3)
+            << " s this run, " << failures << " failed)" << std::endl;
+  return failures;
+}
+
+}  // namespace fluxion::experiments

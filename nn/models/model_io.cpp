@@ -1,0 +1,114 @@
+#include "nn/models/model_io.hpp"
+
+#include <cmath>
+#include <limits>
+#include <type_traits>
+
+#include <nlohmann/json.hpp>
+
+#include "autodiff/errors.hpp"
+#include "nn/models/architecture.hpp"
+
+namespace fluxion {
+
+namespace {
+
+template <class T>
+const char* dtype_name() {
+  return std::is_same_v<T, float> ? "float32" : "float64";
+}
+
+bool starts_with(const std::string& s, const std::string& prefix) {
+  return !prefix.empty() && s.compare(0, prefix.size(), prefix) == 0;
+}
+
+}  // namespace
+
+template <class T>
+std::map<std::string, Tensor<double>> parameter_tensors(const Sequential<T>& model) {
+  std::map<std::string, Tensor<double>> out;
+  for (const auto& p : model.named_parameters()) out[p.name] = xt::cast<double>(p.value.value());
+  return out;
+}
+
+template <class T>
+void save_model(const std::filesystem::path& path, const Sequential<T>& model,
+                const std::map<std::string, std::string>& extra_metadata) {
+  nlohmann::json arch = model.describe();
+  arch["dtype"] = dtype_name<T>();
+  std::map<std::string, std::string> metadata = extra_metadata;
+  metadata["architecture"] = arch.dump();
+  write_safetensors(path, parameter_tensors(model), metadata,
+                    std::is_same_v<T, float> ? StorageDtype::F32 : StorageDtype::F64);
+}
+
+template <class T>
+void assign_parameters(Sequential<T>& model, const SafetensorsFile& file, const std::filesystem::path& path,
+                       const std::string& ignore_prefix) {
+  const std::string where = path.string() + ": ";
+  // The dtype the architecture promises, if it says.
+  std::string promised;
+  auto arch_it = file.metadata.find("architecture");
+  if (arch_it != file.metadata.end()) {
+    auto arch = nlohmann::json::parse(arch_it->second, nullptr, false);
+    if (arch.is_object() && arch.contains("dtype") && arch["dtype"].is_string())
+      promised = arch["dtype"] == "float32" ? "F32" : arch["dtype"] == "float64" ? "F64" : "";
+  }
+  auto params = model.named_parameters();
+  // Validate everything first, assign afterwards: a bad file changes nothing.
+  for (const auto& p : params) {
+    auto it = file.tensors.find(p.name);
+    if (it == file.tensors.end())
+      throw InputError(where + "parameter \"" + p.name + "\" required by the architecture is missing");
+    Shape stored = shape_of(it->second);
+    if (stored != p.value.shape())
+      throw InputError(where + "parameter \"" + p.name + "\" has shape " + shape_str(stored) +
+                       " but the architecture needs " + shape_str(p.value.shape()));
+    const std::string& dtype = file.dtypes.at(p.name);
+    if (!promised.empty() && dtype != promised)
+      throw InputError(where + "parameter \"" + p.name + "\" is stored as " + dtype + " but the architecture says " +
+                       (promised == "F32" ? "float32" : "float64"));
+    if (std::is_same_v<T, float>)
+      for (double v : it->second)
+        if (std::isfinite(v) && std::abs(v) > static_cast<double>(std::numeric_limits<float>::max()))
+          throw InputError(where + "parameter \"" + p.name + "\" holds " + std::to_string(v) +
+                           ", beyond the range of float");
+  }
+  for (const auto& [name, tensor] : file.tensors) {
+    if (starts_with(name, ignore_prefix)) continue;
+    bool known = false;
+    for (const auto& p : params) known = known || p.name == name;
+    if (!known) throw InputError(where + "tensor \"" + name + "\" is not a parameter of the architecture");
+  }
+  for (auto& p : params) p.value.assign(xt::cast<T>(file.tensors.at(p.name)));
+}
+
+template <class T>
+Sequential<T> load_model(const std::filesystem::path& path) {
+  SafetensorsFile file = read_safetensors(path);
+  auto it = file.metadata.find("architecture");
+  if (it == file.metadata.end())
+    throw InputError(path.string() +
+                     ": no \"architecture\" entry in __metadata__ (add the model's JSON description, see "
+                     "nn/models/architecture.hpp)");
+  Sequential<T> model = build_model<T>(it->second, 0, path.string());
+  assign_parameters(model, file, path);
+  return model;
+}
+
+std::map<std::string, std::string> read_model_metadata(const std::filesystem::path& path) {
+  return read_safetensors(path).metadata;
+}
+
+#define FLUXION_INSTANTIATE(T)                                                                               \
+  template void save_model(const std::filesystem::path&, const Sequential<T>&,                               \
+                           const std::map<std::string, std::string>&);                                       \
+  template Sequential<T> load_model(const std::filesystem::path&);                                           \
+  template void assign_parameters(Sequential<T>&, const SafetensorsFile&, const std::filesystem::path&,      \
+                                  const std::string&);                                                       \
+  template std::map<std::string, Tensor<double>> parameter_tensors(const Sequential<T>&);
+FLUXION_INSTANTIATE(float)
+FLUXION_INSTANTIATE(double)
+#undef FLUXION_INSTANTIATE
+
+}  // namespace fluxion

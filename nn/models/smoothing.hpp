@@ -1,0 +1,48 @@
+// Views of a trained model that share its weights.
+//
+// smooth(model, β): every ReLU replaced by SoftPlus(β),
+//
+//     softplus_β(x) = (1/β) ln(1 + e^{βx}),   0 ≤ softplus_β(x) − relu(x) ≤ ln 2 / β,
+//
+// a smooth (C^∞) network whose gradients and Hessians exist everywhere and
+// which converges to the ReLU network as β → ∞ (Dombrowski et al. 2019,
+// "Explanations can be manipulated and geometry is to blame", use this
+// β-smoothing to make explanations robust; Janizek et al. 2021, Integrated
+// Hessians, need it because a ReLU net's Hessian is 0 almost everywhere).
+// No retraining: the Linear/Conv2d layers are the same objects.
+//
+// split_at_last_linear(model) = (features, head) with model = head ∘ features:
+// `head` starts at the LAST Linear layer (the logit layer and anything after
+// it), `features` is everything before it. IG2 (GradPath) works in that
+// representation space.
+//
+// as_function(model): the model as an autodiff Function (batch → logits) for
+// grad / jvp / hvp / hessian in autodiff/transforms.hpp.
+#pragma once
+
+#include "autodiff/transforms.hpp"
+#include "nn/modules/sequential.hpp"
+
+namespace fluxion {
+
+/// A model sharing `model`'s layers, with every ReLU swapped for SoftPlus(β).
+template <class T>
+Sequential<T> smooth(const Sequential<T>& model, T beta);
+
+/// features ∘ head split; both share the model's layers.
+template <class T>
+struct SplitModel {
+  Sequential<T> features;  // layers before the last Linear (may be empty: the identity)
+  Sequential<T> head;      // the last Linear and everything after it
+};
+
+/// Splits at the input of the last Linear layer. Throws ShapeError if the
+/// model has no Linear layer.
+template <class T>
+SplitModel<T> split_at_last_linear(const Sequential<T>& model);
+
+/// x ↦ model.forward(x). The function holds a (weight-sharing) copy of the model.
+template <class T>
+Function<T> as_function(const Sequential<T>& model);
+
+}  // namespace fluxion

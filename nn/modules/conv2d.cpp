@@ -1,0 +1,58 @@
+#include "nn/modules/conv2d.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include "autodiff/errors.hpp"
+#include "autodiff/ops.hpp"
+#include "nn/modules/init.hpp"
+
+namespace fluxion {
+
+template <class T>
+Conv2d<T>::Conv2d(std::size_t in_channels, std::size_t out_channels, std::size_t kernel, std::mt19937_64& rng,
+                  std::size_t stride, std::size_t padding, bool bias)
+    : in_(in_channels), out_(out_channels), kernel_(kernel), params_{stride, padding} {
+  if (in_ == 0 || out_ == 0 || kernel_ == 0 || stride == 0)
+    throw ShapeError("conv2d: in, out, kernel and stride must be >= 1");
+  T bound = static_cast<T>(default_init_bound(in_ * kernel_ * kernel_));
+  weight_ = Var<T>(uniform_tensor<T>({out_, in_, kernel_, kernel_}, bound, rng));
+  if (bias) bias_ = Var<T>(uniform_tensor<T>({out_}, bound, rng));
+}
+
+template <class T>
+Var<T> Conv2d<T>::forward(const Var<T>& x) {
+  if (x.rank() != 4 || x.shape()[1] != in_)
+    throw ShapeError("conv2d: expected input [N, " + std::to_string(in_) + ", H, W], got " + shape_str(x.shape()));
+  Var<T> y = conv2d(x, weight_, params_);
+  if (!bias_.defined()) return y;
+  return add(y, reshape(bias_, {out_, 1, 1}));  // b[o] broadcast over n, i, j
+}
+
+template <class T>
+nlohmann::json Conv2d<T>::describe() const {
+  nlohmann::json j{{"type", "conv2d"},          {"in", in_},
+                   {"out", out_},               {"kernel", kernel_},
+                   {"stride", params_.stride},  {"padding", params_.padding}};
+  if (!has_bias()) j["bias"] = false;
+  return j;
+}
+
+template <class T>
+Shape Conv2d<T>::output_shape(const Shape& input) const {
+  if (input.size() != 3 || input[0] != in_)
+    throw ShapeError("conv2d: takes examples of shape [" + std::to_string(in_) + ", H, W], got " + shape_str(input));
+  return {out_, kernels::conv_output_size(input[1], kernel_, params_),
+          kernels::conv_output_size(input[2], kernel_, params_)};
+}
+
+template <class T>
+std::vector<NamedParameter<T>> Conv2d<T>::named_parameters() const {
+  std::vector<NamedParameter<T>> p{{"weight", weight_}};
+  if (has_bias()) p.push_back({"bias", bias_});
+  return p;
+}
+
+template class Conv2d<float>;
+template class Conv2d<double>;
+
+}  // namespace fluxion
