@@ -84,8 +84,8 @@ class StridedLoop {
         stride *= s[i];
       }
     }
-    // Merge axis i into the axis after it when, for every operand, stepping
-    // once along i equals stepping extent(i+1) times along i+1.
+    // Merge axis i into the (merged) axis before it when, for every operand,
+    // one step along that outer axis equals extent(i) steps along axis i.
     for (std::size_t i = 0; i < r; ++i) {
       if (out[i] == 1) continue;  // a unit axis changes nothing
       bool merge = !dims_.empty();

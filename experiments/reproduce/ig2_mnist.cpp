@@ -28,9 +28,9 @@ Outcome run_ig2_mnist(const Context& ctx, const std::filesystem::path& dir) {
   const Dataset<double> images = evaluation_images(ctx, n, 5);
   const Dataset<double> pool = reference_images(ctx, by_scale<std::size_t>(ctx, 40, 1000, 5000), 6);
   const ComparisonModel model = comparison_model(load_preset(ctx, "cnn"));
-  const int ig2_steps = by_scale(ctx, 20, 100, 400);
-  const double ig2_eta = by_scale(ctx, 0.1, 0.05, 0.02);
-  const std::size_t ig2_refs = by_scale<std::size_t>(ctx, 2, 4, 10);
+  const int ig2_steps = by_scale(ctx, 20, 60, 400);
+  const double ig2_eta = by_scale(ctx, 0.1, 0.08, 0.02);
+  const std::size_t ig2_refs = by_scale<std::size_t>(ctx, 2, 3, 10);
 
   std::vector<MethodRun> runs = {
       {"IG2", "ig2", [&](const Tensor<double>& x, const std::vector<std::size_t>& t) {

@@ -104,8 +104,19 @@ Outcome run_interaction_recovery(const Context& ctx, const std::filesystem::path
       const auto kind = parse_interaction_kind(kind_name);
       const int pairs = d / 2 - (d == 10 ? 1 : 0);  // d = 5: 2 pairs, d = 10: 4 disjoint pairs
       const std::uint64_t seed = ctx.seed * 7919 + std::uint64_t(d) * 31 + std::uint64_t(kind);
-      const auto train = make_interaction_dataset(n_train, d, kind, pairs, seed);
-      const auto test = make_interaction_dataset(n_test, d, kind, pairs, seed + 1);
+      // One draw (the planted pairs depend on the seed), split into train and test.
+      const auto data = make_interaction_dataset(n_train + n_test, d, kind, pairs, seed);
+      std::vector<std::size_t> train_rows, test_rows;
+      for (int s = 0; s < n_train + n_test; ++s) (s < n_train ? train_rows : test_rows).push_back(std::size_t(s));
+      struct Split {
+        Tensor<double> x, y;
+      };
+      auto take = [&](const std::vector<std::size_t>& index) {
+        Split r{rows(data.x, index), Tensor<double>::from_shape({index.size()})};
+        for (std::size_t k = 0; k < index.size(); ++k) r.y(k) = data.y(index[k]);
+        return r;
+      };
+      const Split train = take(train_rows), test = take(test_rows);
       ctx.progress(kind_name + ", d = " + std::to_string(d) + ": training a 3×64 ReLU MLP on " +
                    std::to_string(n_train) + " samples");
       Sequential<double> model = build_model<double>(mlp_3x64(d), seed, "interaction experiment");
@@ -117,7 +128,7 @@ Outcome run_interaction_recovery(const Context& ctx, const std::filesystem::path
       out.batch_size = 256;
       const std::vector<std::size_t> target(std::size_t(n_test), 0);
       std::vector<std::pair<int, int>> planted;
-      for (int s = 0; s < n_test; ++s) planted.push_back(strongest_planted_pair(test, s));
+      for (int s = 0; s < n_test; ++s) planted.push_back(strongest_planted_pair(data, n_train + s));
 
       std::vector<MeanAndError> scores;
       double ih_gap = 0;

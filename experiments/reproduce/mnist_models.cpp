@@ -89,6 +89,7 @@ void train_preset(const Context& ctx, const std::string& preset, const fs::path&
   save_model(out, model,
              {{"test_accuracy", std::to_string(last.test_accuracy)},
               {"epochs", std::to_string(config.epochs)},
+              {"optimizer", config.optimizer},
               {"seed", std::to_string(config.seed)},
               {"trained_by", "fluxion reproduce"}});
   fs::remove(config.checkpoint);

@@ -22,7 +22,7 @@ Sequential<T> smooth(const Sequential<T>& model, T beta) {
 }
 
 template <class T>
-SplitModel<T> split_at_last_linear(const Sequential<T>& model) {
+SplitSequential<T> split_at_last_linear(const Sequential<T>& model) {
   const auto& layers = model.layers();
   std::size_t last = layers.size();
   for (std::size_t i = 0; i < layers.size(); ++i)
@@ -41,8 +41,8 @@ Function<T> as_function(const Sequential<T>& model) {
 
 template Sequential<float> smooth(const Sequential<float>&, float);
 template Sequential<double> smooth(const Sequential<double>&, double);
-template SplitModel<float> split_at_last_linear(const Sequential<float>&);
-template SplitModel<double> split_at_last_linear(const Sequential<double>&);
+template SplitSequential<float> split_at_last_linear(const Sequential<float>&);
+template SplitSequential<double> split_at_last_linear(const Sequential<double>&);
 template Function<float> as_function(const Sequential<float>&);
 template Function<double> as_function(const Sequential<double>&);
 

@@ -31,7 +31,7 @@ Sequential<T> smooth(const Sequential<T>& model, T beta);
 
 /// features ∘ head split; both share the model's layers.
 template <class T>
-struct SplitModel {
+struct SplitSequential {
   Sequential<T> features;  // layers before the last Linear (may be empty: the identity)
   Sequential<T> head;      // the last Linear and everything after it
 };
@@ -39,7 +39,7 @@ struct SplitModel {
 /// Splits at the input of the last Linear layer. Throws ShapeError if the
 /// model has no Linear layer.
 template <class T>
-SplitModel<T> split_at_last_linear(const Sequential<T>& model);
+SplitSequential<T> split_at_last_linear(const Sequential<T>& model);
 
 /// x ↦ model.forward(x). The function holds a (weight-sharing) copy of the model.
 template <class T>

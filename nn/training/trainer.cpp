@@ -104,10 +104,14 @@ std::vector<EpochReport> train_model(Sequential<T>& model, const Dataset<T>& tra
         !progress.contains("history"))
       throw InputError(where + "the \"progress\" metadata is malformed");
     json expected = config_fingerprint(config, dtype);
-    for (auto it = expected.begin(); it != expected.end(); ++it)
-      if (progress["config"].value(it.key(), json()) != it.value())
-        throw InputError(where + "the checkpoint was made with " + it.key() + " = " +
-                         progress["config"].value(it.key(), json()).dump() + ", this run has " + it.value().dump());
+    // "epochs" last: it only matters (and is only stored) for the cosine schedule.
+    for (const char* key : {"dtype", "optimizer", "schedule", "lr", "batch_size", "momentum", "weight_decay", "seed",
+                            "epochs"}) {
+      json stored = progress["config"].value(key, json());
+      if (stored != expected[key])
+        throw InputError(where + "the checkpoint was made with " + key + " = " + stored.dump() + ", this run has " +
+                         expected[key].dump() + " (resume with the same settings)");
+    }
     std::istringstream rng_text(progress["rng"].get<std::string>());
     rng_text >> rng;
     if (!rng_text) throw InputError(where + "the stored RNG state is malformed");

@@ -13,7 +13,11 @@
 // loop's own std::mt19937_64 (seeded from `seed`) decides batch orders and
 // dropout masks. A checkpoint stores parameters, optimizer state, the RNG
 // state and the history, so `resume` continues with results IDENTICAL to an
-// uninterrupted run (tests/nn/test_training.cpp checks it bit for bit).
+// uninterrupted run (tests/nn/test_training.cpp checks it bit for bit) — on
+// the same build with the same number of OpenMP threads, since a parallel
+// GEMM's summation order depends on the thread count. A resumed run must use
+// the same settings; with the cosine schedule that includes `epochs` (the
+// schedule spans the whole run), with a constant one `epochs` may grow.
 #pragma once
 
 #include <cstdint>

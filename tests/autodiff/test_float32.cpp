@@ -11,8 +11,11 @@
 //   values, gradients, JVPs/VJPs         ≤ 1e-5   (a few dozen roundings of 6e-8)
 //   HVPs (both modes), Hessians          ≤ 1e-4   (second derivatives sum more,
 //                                                  partly cancelling, terms)
-//   dot-product test ⟨u, J v⟩ = ⟨Jᵀu, v⟩ ≤ 1e-5   (both sides in float)
+//   dot-product test ⟨u, J v⟩ = ⟨Jᵀu, v⟩ ≤ 1e-5   (both sides in float, relative
+//                                                  to Σ|uᵢ (J v)ᵢ|, the size of the terms)
 //   Hessian symmetry                     ≤ 1e-5
+//   third derivative of tanh             ≤ 1e-5 relative + 1e-6 absolute
+// Measured worst cases are 20-40× below these (≈ 3e-7 for the 1e-5 checks).
 #include <xtensor/xmanipulation.hpp>
 #include <xtensor/xmath.hpp>
 

@@ -147,7 +147,7 @@ TEST_CASE("smoothing: smooth() shares weights, swaps only ReLUs, and stays withi
 
 TEST_CASE("smoothing: split_at_last_linear gives head ∘ features = model") {
   Sequential<double> cnn = build_model<double>("cnn", 3);
-  SplitModel<double> parts = split_at_last_linear(cnn);
+  SplitSequential<double> parts = split_at_last_linear(cnn);
   CHECK(parts.features.size() == 9);
   CHECK(parts.head.size() == 1);
   CHECK(parts.features.output_shape() == Shape{128});

@@ -147,7 +147,7 @@ TEST_CASE("model_io: files that disagree with their architecture are rejected wi
   }
   SUBCASE("shape disagrees") {
     auto t = tensors;
-    t["0.weight"] = Tensor<double>(Shape{4, 3});
+    t["0.weight"] = filled<double>({4, 3}, 0.5);
     std::string e = load_error(write("shape.safetensors", t, arch));
     CHECK(contains(e, "shape.safetensors"));
     CHECK(contains(e, "\"0.weight\" has shape [4, 3] but the architecture needs [3, 4]"));
@@ -161,7 +161,7 @@ TEST_CASE("model_io: files that disagree with their architecture are rejected wi
   }
   SUBCASE("extra tensor") {
     auto t = tensors;
-    t["9.weight"] = Tensor<double>(Shape{2, 2});
+    t["9.weight"] = filled<double>({2, 2}, 0.5);
     std::string e = load_error(write("extra.safetensors", t, arch));
     CHECK(contains(e, "\"9.weight\" is not a parameter"));
   }
@@ -179,7 +179,7 @@ TEST_CASE("model_io: files that disagree with their architecture are rejected wi
   }
   SUBCASE("a failed assignment changes no parameter") {
     auto t = tensors;
-    t["2.weight"] = Tensor<double>(Shape{1, 1});  // bad, checked after 0.* which are fine
+    t["2.weight"] = filled<double>({1, 1}, 0.5);  // bad, checked after 0.* which are fine
     t["0.weight"] = filled<double>({3, 4}, 7.0);
     write("partial.safetensors", t, arch);
     SafetensorsFile file = read_safetensors(dir / "partial.safetensors");
