@@ -64,6 +64,13 @@ MethodOutput<T> from_interactions(InteractionAttributions<T> p, std::string refe
           std::move(reference)};
 }
 
+/// Monte Carlo sample count: --steps or `samples` if given, else the method's default.
+template <class T>
+std::size_t sample_count(const MethodSettings<T>& s, std::size_t method_default) {
+  if (s.steps) return std::size_t(s.steps);
+  return s.samples ? s.samples : method_default;
+}
+
 template <class T>
 void require_references(const std::string& name, const MethodSettings<T>& s) {
   if (s.references.dimension() < 2 || s.references.shape()[0] == 0) {
@@ -91,8 +98,7 @@ MethodOutput<T> run_method(const std::string& name, const ExplainedOutput<T>& ou
   if (name == "gradient_x_input") return {gradient_times_input(out, x, targets), {}, {}, ""};
   if (name == "smoothgrad" || name == "smoothgrad_squared" || name == "vargrad") {
     SmoothGradOptions o;
-    if (s.samples) o.samples = s.samples;
-    if (s.steps) o.samples = std::size_t(s.steps);
+    o.samples = sample_count(s, o.samples);
     o.seed = s.seed;
     const auto kind = name == "smoothgrad"           ? SmoothGradKind::mean
                       : name == "smoothgrad_squared" ? SmoothGradKind::squared
@@ -109,8 +115,7 @@ MethodOutput<T> run_method(const std::string& name, const ExplainedOutput<T>& ou
   if (name == "expected_gradients") {
     require_references(name, s);
     ExpectedGradientsOptions o;
-    if (s.samples) o.samples = s.samples;
-    if (s.steps) o.samples = std::size_t(s.steps);
+    o.samples = sample_count(s, o.samples);
     o.seed = s.seed;
     return from_paths(expected_gradients(out, x, s.references, targets, o), "mean reference output");
   }
@@ -164,8 +169,7 @@ MethodOutput<T> run_method(const std::string& name, const ExplainedOutput<T>& ou
   if (name == "eh") {
     require_references(name, s);
     ExpectedHessiansOptions o;
-    if (s.samples) o.samples = s.samples;
-    if (s.steps) o.samples = std::size_t(s.steps);
+    o.samples = sample_count(s, o.samples);
     o.seed = s.seed;
     return from_interactions(expected_hessians(out, x, s.references, targets, o), "mean reference output");
   }

@@ -6,6 +6,8 @@
 
 #include <cstdlib>
 #include <filesystem>
+
+#include "tests/nn/scratch_dir.hpp"
 #include <random>
 #include <unistd.h>
 
@@ -26,20 +28,8 @@ using namespace fluxion;
 
 namespace {
 
-struct ScratchDir {
-  fs::path path;
-  ScratchDir() {
-    static int counter = 0;
-    path = fs::temp_directory_path() /
-           ("fluxion_test_model_io_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~ScratchDir() {
-    std::error_code ignore;
-    fs::remove_all(path, ignore);
-  }
-  fs::path operator/(const std::string& name) const { return path / name; }
+struct ScratchDir : testing::ScratchDir {
+  ScratchDir() : testing::ScratchDir("model_io") {}
 };
 
 std::string python_with_numpy() {

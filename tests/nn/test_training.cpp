@@ -6,6 +6,8 @@
 
 #include <cmath>
 #include <filesystem>
+
+#include "tests/nn/scratch_dir.hpp"
 #include <random>
 #include <set>
 #include <unistd.h>
@@ -26,20 +28,8 @@ using namespace fluxion;
 
 namespace {
 
-struct ScratchDir {
-  fs::path path;
-  ScratchDir() {
-    static int counter = 0;
-    path = fs::temp_directory_path() /
-           ("fluxion_test_training_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~ScratchDir() {
-    std::error_code ignore;
-    fs::remove_all(path, ignore);
-  }
-  fs::path operator/(const std::string& name) const { return path / name; }
+struct ScratchDir : testing::ScratchDir {
+  ScratchDir() : testing::ScratchDir("training") {}
 };
 
 // Two Gaussian blobs in 4-D, centred at ±(1, 1, 0, 0)·1.5: linearly separable
