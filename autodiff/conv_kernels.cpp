@@ -1,14 +1,27 @@
 #include "autodiff/conv_kernels.hpp"
 
 #include <algorithm>
+#include <vector>
 
 #include <Eigen/Core>
 
 #include "autodiff/errors.hpp"
 
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
 namespace fluxion::kernels {
 
 namespace {
+
+#ifdef _OPENMP
+int thread_count() { return omp_get_num_threads(); }
+int thread_index() { return omp_get_thread_num(); }
+#else
+int thread_count() { return 1; }
+int thread_index() { return 0; }
+#endif
 
 template <class T>
 using RowMat = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
@@ -40,13 +53,15 @@ Geometry make_geometry(const Shape& image, std::size_t out_channels, std::size_t
   return g;
 }
 
-// One image at a time: the column matrix of image b is
-//   cols[(c·kh + u)·kw + v, i·Wo + j] = x[b, c, i·s − p + u, j·s − p + v]   (0 outside)
-// so that y_b = W · cols is already image b's [O, Ho·Wo] output block — no
-// reshuffling — and the buffer stays small (cache-resident, no page faults)
-// however large the batch.
+// The column matrix of a GROUP of images b0 … b0+G−1, image g in columns
+// [g·Ho·Wo, (g+1)·Ho·Wo):
+//   cols[(c·kh + u)·kw + v, g·Ho·Wo + i·Wo + j] = x[b0+g, c, i·s − p + u, j·s − p + v]   (0 outside)
+// so a convolution of the whole group is ONE matrix product W · cols with a
+// long inner dimension (small per-image GEMMs waste most of the GEMM kernel's
+// time in packing). im2col_image fills one image's columns of such a matrix;
+// `ld` is the matrix's row length (G·Ho·Wo).
 template <class T>
-void im2col_image(const T* image, const Geometry& g, T* cols) {
+void im2col_image(const T* image, const Geometry& g, T* cols, std::size_t ld) {
   const std::ptrdiff_t pad = static_cast<std::ptrdiff_t>(g.p.padding);
   const std::ptrdiff_t H = static_cast<std::ptrdiff_t>(g.height), W = static_cast<std::ptrdiff_t>(g.width);
   const std::ptrdiff_t s = static_cast<std::ptrdiff_t>(g.p.stride), Wo = static_cast<std::ptrdiff_t>(g.out_w);
@@ -57,7 +72,7 @@ void im2col_image(const T* image, const Geometry& g, T* cols) {
     const std::ptrdiff_t off = static_cast<std::ptrdiff_t>(v) - pad;
     const std::ptrdiff_t j0 = std::min(Wo, off >= 0 ? 0 : (-off + s - 1) / s);
     const std::ptrdiff_t j1 = std::max(j0, std::min(Wo, W - off > 0 ? (W - off + s - 1) / s : 0));
-    T* out = cols + row * g.out_h * g.out_w;
+    T* out = cols + row * ld;
     for (std::size_t i = 0; i < g.out_h; ++i, out += Wo) {
       const std::ptrdiff_t y = static_cast<std::ptrdiff_t>(i) * s + static_cast<std::ptrdiff_t>(u) - pad;
       if (y < 0 || y >= H) {
@@ -76,7 +91,7 @@ void im2col_image(const T* image, const Geometry& g, T* cols) {
 
 // The adjoint of im2col_image: scatter-add one image's columns into it.
 template <class T>
-void col2im_image(const T* cols, const Geometry& g, T* image) {
+void col2im_image(const T* cols, std::size_t ld, const Geometry& g, T* image) {
   const std::ptrdiff_t pad = static_cast<std::ptrdiff_t>(g.p.padding);
   const std::ptrdiff_t H = static_cast<std::ptrdiff_t>(g.height), W = static_cast<std::ptrdiff_t>(g.width);
   const std::ptrdiff_t s = static_cast<std::ptrdiff_t>(g.p.stride), Wo = static_cast<std::ptrdiff_t>(g.out_w);
@@ -87,7 +102,7 @@ void col2im_image(const T* cols, const Geometry& g, T* image) {
     const std::ptrdiff_t off = static_cast<std::ptrdiff_t>(v) - pad;
     const std::ptrdiff_t j0 = std::min(Wo, off >= 0 ? 0 : (-off + s - 1) / s);
     const std::ptrdiff_t j1 = std::max(j0, std::min(Wo, W - off > 0 ? (W - off + s - 1) / s : 0));
-    const T* in = cols + row * g.out_h * g.out_w;
+    const T* in = cols + row * ld;
     for (std::size_t i = 0; i < g.out_h; ++i, in += Wo) {
       const std::ptrdiff_t y = static_cast<std::ptrdiff_t>(i) * s + static_cast<std::ptrdiff_t>(u) - pad;
       if (y < 0 || y >= H) continue;
@@ -96,6 +111,27 @@ void col2im_image(const T* cols, const Geometry& g, T* image) {
     }
   }
 }
+
+// Images per group: as many as keep the column matrix near 512 KiB (so it
+// stays in cache), at least one.
+template <class T>
+std::size_t group_size(const Geometry& g) {
+  const std::size_t per_image = g.patch() * g.out_h * g.out_w * sizeof(T);
+  return std::clamp<std::size_t>((std::size_t{512} << 10) / std::max<std::size_t>(per_image, 1), 1, g.batch);
+}
+
+// Groups [first, first + count) of images, numbered 0 … groups − 1.
+struct Group {
+  std::size_t first, count;
+};
+Group group_at(std::size_t index, std::size_t size, std::size_t batch) {
+  const std::size_t first = index * size;
+  return {first, std::min(size, batch - first)};
+}
+
+// Parallelise over groups only when there is enough work per call to pay for
+// waking the threads.
+bool worth_threads(const Geometry& g) { return g.batch * g.patch() * g.out_h * g.out_w > 65536; }
 
 Shape with_last3(const Shape& s, std::size_t c, std::size_t h, std::size_t w) {
   Shape out(s.begin(), s.end() - 3);
@@ -112,6 +148,7 @@ std::size_t conv_output_size(std::size_t n, std::size_t k, Conv2dParams p) {
   return (n + 2 * p.padding - k) / p.stride + 1;
 }
 
+// y_b = W · cols_b for every image b, a group of images per product.
 template <class T>
 Tensor<T> conv2d(const Tensor<T>& x, const Tensor<T>& w, Conv2dParams p) {
   Shape sw = shape_of(w), sx = shape_of(x);
@@ -121,21 +158,29 @@ Tensor<T> conv2d(const Tensor<T>& x, const Tensor<T>& w, Conv2dParams p) {
     throw ShapeError("conv2d: input " + shape_str(sx) + " has " + std::to_string(g.channels) +
                      " channels but weight " + shape_str(sw) + " expects " + std::to_string(sw[1]));
   Eigen::Map<const RowMat<T>> W(w.data(), g.out_channels, g.patch());
-  Tensor<T> out(with_last3(sx, g.out_channels, g.out_h, g.out_w));
+  Tensor<T> out = Tensor<T>::from_shape(with_last3(sx, g.out_channels, g.out_h, g.out_w));
   const std::size_t hw = g.out_h * g.out_w, in_size = g.channels * g.height * g.width;
-#pragma omp parallel if (g.batch * g.patch() * hw > 65536)
+  const std::size_t size = group_size<T>(g), groups = (g.batch + size - 1) / size;
+#pragma omp parallel if (worth_threads(g))
   {
-    RowMat<T> cols(g.patch(), hw);
-#pragma omp for
-    for (std::ptrdiff_t b = 0; b < static_cast<std::ptrdiff_t>(g.batch); ++b) {
-      im2col_image(x.data() + b * in_size, g, cols.data());
-      Eigen::Map<RowMat<T>> y(out.data() + b * g.out_channels * hw, g.out_channels, hw);
-      y.noalias() = W * cols;  // image b's [O, Ho·Wo] block
+    std::vector<T> cols_buffer(g.patch() * size * hw), y_buffer(g.out_channels * size * hw);
+#pragma omp for schedule(static)
+    for (std::ptrdiff_t k = 0; k < static_cast<std::ptrdiff_t>(groups); ++k) {
+      const Group group = group_at(static_cast<std::size_t>(k), size, g.batch);
+      const std::size_t ld = group.count * hw;
+      Eigen::Map<RowMat<T>> cols(cols_buffer.data(), g.patch(), ld), Y(y_buffer.data(), g.out_channels, ld);
+      for (std::size_t i = 0; i < group.count; ++i)
+        im2col_image(x.data() + (group.first + i) * in_size, g, cols.data() + i * hw, ld);
+      Y.noalias() = W * cols;  // [O, G·Ho·Wo]
+      for (std::size_t i = 0; i < group.count; ++i)  // image i's [O, Ho·Wo] block
+        Eigen::Map<RowMat<T>>(out.data() + (group.first + i) * g.out_channels * hw, g.out_channels, hw) =
+            Y.middleCols(i * hw, hw);
     }
   }
   return out;
 }
 
+// x̄_b = col2im(Wᵀ · ḡ_b), a group of images per product.
 template <class T>
 Tensor<T> conv2d_input_grad(const Tensor<T>& gy, const Tensor<T>& w, std::size_t height, std::size_t width,
                             Conv2dParams p) {
@@ -149,21 +194,32 @@ Tensor<T> conv2d_input_grad(const Tensor<T>& gy, const Tensor<T>& w, std::size_t
     throw ShapeError("conv2d_input_grad: cotangent " + shape_str(sg) + " does not fit image size " +
                      std::to_string(height) + "x" + std::to_string(width));
   Eigen::Map<const RowMat<T>> W(w.data(), g.out_channels, g.patch());
-  Tensor<T> out(image);
+  Tensor<T> out = Tensor<T>::from_shape(image);
   const std::size_t hw = g.out_h * g.out_w, in_size = g.channels * g.height * g.width;
-#pragma omp parallel if (g.batch * g.patch() * hw > 65536)
+  const std::size_t size = group_size<T>(g), groups = (g.batch + size - 1) / size;
+#pragma omp parallel if (worth_threads(g))
   {
-    RowMat<T> cols(g.patch(), hw);
-#pragma omp for
-    for (std::ptrdiff_t b = 0; b < static_cast<std::ptrdiff_t>(g.batch); ++b) {
-      Eigen::Map<const RowMat<T>> G(gy.data() + b * g.out_channels * hw, g.out_channels, hw);
-      cols.noalias() = W.transpose() * G;  // [C·kh·kw, Ho·Wo]
-      col2im_image(cols.data(), g, out.data() + b * in_size);
+    std::vector<T> gathered_buffer(g.out_channels * size * hw), cols_buffer(g.patch() * size * hw);
+#pragma omp for schedule(static)
+    for (std::ptrdiff_t k = 0; k < static_cast<std::ptrdiff_t>(groups); ++k) {
+      const Group group = group_at(static_cast<std::size_t>(k), size, g.batch);
+      const std::size_t ld = group.count * hw;
+      Eigen::Map<RowMat<T>> gathered(gathered_buffer.data(), g.out_channels, ld),
+          cols(cols_buffer.data(), g.patch(), ld);
+      for (std::size_t i = 0; i < group.count; ++i)  // ḡ of the group as [O, G·Ho·Wo]
+        gathered.middleCols(i * hw, hw) =
+            Eigen::Map<const RowMat<T>>(gy.data() + (group.first + i) * g.out_channels * hw, g.out_channels, hw);
+      cols.noalias() = W.transpose() * gathered;  // [C·kh·kw, G·Ho·Wo]
+      for (std::size_t i = 0; i < group.count; ++i)
+        col2im_image(cols.data() + i * hw, ld, g, out.data() + (group.first + i) * in_size);
     }
   }
   return out;
 }
 
+// w̄ = Σ_b ḡ_b · cols_bᵀ: one product per group; each thread sums its own
+// groups and the per-thread sums are added in thread order (deterministic
+// for a given thread count).
 template <class T>
 Tensor<T> conv2d_weight_grad(const Tensor<T>& x, const Tensor<T>& gy, std::size_t kh, std::size_t kw,
                              Conv2dParams p) {
@@ -173,17 +229,33 @@ Tensor<T> conv2d_weight_grad(const Tensor<T>& x, const Tensor<T>& gy, std::size_
   if (with_last3(sx, g.out_channels, g.out_h, g.out_w) != sg)
     throw ShapeError("conv2d_weight_grad: input " + shape_str(sx) + " and cotangent " + shape_str(sg) +
                      " do not fit a " + std::to_string(kh) + "x" + std::to_string(kw) + " kernel");
-  // w̄ = Σ_b Ḡ_b · cols_bᵀ, images taken in a fixed order (deterministic sum).
   const std::size_t hw = g.out_h * g.out_w, in_size = g.channels * g.height * g.width;
-  Tensor<T> out(Shape{g.out_channels, g.channels, kh, kw});
+  const std::size_t size = group_size<T>(g), groups = (g.batch + size - 1) / size;
+  Tensor<T> out = Tensor<T>::from_shape({g.out_channels, g.channels, kh, kw});
   Eigen::Map<RowMat<T>> Wg(out.data(), g.out_channels, g.patch());
   Wg.setZero();
-  RowMat<T> cols(g.patch(), hw);
-  for (std::size_t b = 0; b < g.batch; ++b) {
-    im2col_image(x.data() + b * in_size, g, cols.data());
-    Eigen::Map<const RowMat<T>> G(gy.data() + b * g.out_channels * hw, g.out_channels, hw);
-    Wg.noalias() += G * cols.transpose();
+  std::vector<RowMat<T>> partial;  // one sum per thread
+#pragma omp parallel if (worth_threads(g))
+  {
+#pragma omp single
+    partial.assign(static_cast<std::size_t>(thread_count()), RowMat<T>::Zero(g.out_channels, g.patch()));
+    RowMat<T>& mine = partial[static_cast<std::size_t>(thread_index())];
+    std::vector<T> gathered_buffer(g.out_channels * size * hw), cols_buffer(g.patch() * size * hw);
+#pragma omp for schedule(static)
+    for (std::ptrdiff_t k = 0; k < static_cast<std::ptrdiff_t>(groups); ++k) {
+      const Group group = group_at(static_cast<std::size_t>(k), size, g.batch);
+      const std::size_t ld = group.count * hw;
+      Eigen::Map<RowMat<T>> gathered(gathered_buffer.data(), g.out_channels, ld),
+          cols(cols_buffer.data(), g.patch(), ld);
+      for (std::size_t i = 0; i < group.count; ++i) {
+        im2col_image(x.data() + (group.first + i) * in_size, g, cols.data() + i * hw, ld);
+        gathered.middleCols(i * hw, hw) =
+            Eigen::Map<const RowMat<T>>(gy.data() + (group.first + i) * g.out_channels * hw, g.out_channels, hw);
+      }
+      mine.noalias() += gathered * cols.transpose();
+    }
   }
+  for (const auto& sum : partial) Wg += sum;
   return out;
 }
 

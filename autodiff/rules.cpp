@@ -109,12 +109,11 @@ std::vector<std::size_t> normalize_axes(const std::vector<int>& axes, std::size_
   return out;
 }
 
-// Element-wise binary forward with broadcasting (shape checked first so the
-// error names both shapes).
-template <class T, class F>
-Tensor<T> broadcast_binary(const Var<T>& a, const Var<T>& b, const char* op, F f) {
-  kernels::broadcast_shapes(a.shape(), b.shape(), op);
-  return Tensor<T>(f(a.value(), b.value()));
+// Element-wise binary forward with broadcasting: contiguous loops over merged
+// axes (kernels::binary), the ShapeError naming both shapes.
+template <class T>
+Tensor<T> broadcast_binary(const Var<T>& a, const Var<T>& b, kernels::BinaryOp op, const char* name) {
+  return kernels::binary(a.value(), b.value(), op, name);
 }
 
 }  // namespace
@@ -124,7 +123,7 @@ Tensor<T> broadcast_binary(const Var<T>& a, const Var<T>& b, const char* op, F f
 template <class T>
 Var<T> add(const Var<T>& a, const Var<T>& b) {
   return make_op<T>(
-      "add", {a, b}, broadcast_binary(a, b, "add", [](auto& x, auto& y) { return x + y; }),
+      "add", {a, b}, broadcast_binary(a, b, kernels::BinaryOp::add, "add"),
       [out = kernels::broadcast_shapes(a.shape(), b.shape(), "add")](const Vars<T>&, const Vars<T>& t) {
         return plus(t[0].defined() ? fit(t[0], out) : Var<T>(), t[1].defined() ? fit(t[1], out) : Var<T>());
       },
@@ -138,7 +137,7 @@ Var<T> add(const Var<T>& a, const Var<T>& b) {
 template <class T>
 Var<T> sub(const Var<T>& a, const Var<T>& b) {
   return make_op<T>(
-      "sub", {a, b}, broadcast_binary(a, b, "sub", [](auto& x, auto& y) { return x - y; }),
+      "sub", {a, b}, broadcast_binary(a, b, kernels::BinaryOp::sub, "sub"),
       [out = kernels::broadcast_shapes(a.shape(), b.shape(), "sub")](const Vars<T>&, const Vars<T>& t) {
         return plus(t[0].defined() ? fit(t[0], out) : Var<T>(), t[1].defined() ? fit(neg(t[1]), out) : Var<T>());
       },
@@ -152,7 +151,7 @@ Var<T> sub(const Var<T>& a, const Var<T>& b) {
 template <class T>
 Var<T> mul(const Var<T>& a, const Var<T>& b) {
   return make_op<T>(
-      "mul", {a, b}, broadcast_binary(a, b, "mul", [](auto& x, auto& y) { return x * y; }),
+      "mul", {a, b}, broadcast_binary(a, b, kernels::BinaryOp::mul, "mul"),
       [out = kernels::broadcast_shapes(a.shape(), b.shape(), "mul")](const Vars<T>& in, const Vars<T>& t) {
         return plus(t[0].defined() ? fit(mul(lift(t[0], out.size()), in[1]), out) : Var<T>(),
                     t[1].defined() ? fit(mul(in[0], lift(t[1], out.size())), out) : Var<T>());
@@ -167,7 +166,7 @@ Var<T> mul(const Var<T>& a, const Var<T>& b) {
 template <class T>
 Var<T> div(const Var<T>& a, const Var<T>& b) {
   return make_op<T>(
-      "div", {a, b}, broadcast_binary(a, b, "div", [](auto& x, auto& y) { return x / y; }),
+      "div", {a, b}, broadcast_binary(a, b, kernels::BinaryOp::div, "div"),
       [out = kernels::broadcast_shapes(a.shape(), b.shape(), "div")](const Vars<T>& in, const Vars<T>& t) {
         Var<T> ta = t[0].defined() ? fit(div(lift(t[0], out.size()), in[1]), out) : Var<T>();
         Var<T> tb;
