@@ -37,6 +37,7 @@ struct AGIOptions {
   std::optional<OutputKind> integrand = OutputKind::probability;
 };
 
+/// A = mean_j −Σ_k ∇f(x_k) ⊙ (x_{k+1} − x_k),  x_{k+1} = clip(x_k + ε·sign(∇softmax_j(x_k)), lo, hi).
 /// AGI of every example of x[N, ...] for true classes `targets` (size N, or
 /// empty for the predicted classes). All N·J walks advance together: each
 /// step is one prediction, and two gradient calls batched over the walks

@@ -36,6 +36,7 @@ struct BlurIGOptions {
 /// σ_0 = σ_max > σ_1 > … > σ_S = 0, the scales the path visits.
 std::vector<double> blur_ig_sigmas(const BlurIGOptions& options);
 
+/// A = Σ_s ĝ_s ⊙ (L(x, σ_{s+1}) − L(x, σ_s)),  L(x, σ) = G_σ * x,  σ_s from σ_max down to 0.
 /// Blur IG of every example of x[N, ...] for classes `targets` (size N, or
 /// empty for the predicted classes). Reference point of example n: its blur
 /// at σ_max. Returns attributions [N, ...], output changes and gaps.

@@ -28,18 +28,21 @@ struct ExpectedHessiansOptions {
   std::size_t directions_per_sweep = 64;  // identity tangents per sweep (full matrix); 0 = all d
 };
 
+/// Γ ≈ (1/n) Σ_s [t_s D_s H(p_s) D_s + diag(Δ_s ⊙ ∇f(p_s))],  t_s = α_s β_s, p_s = x'_s + t_s Δ_s, D_s = diag(x − x'_s).
 /// Full Γ [N, d, d]; output_changes[n] = f(x_n) − E_D f(x'), gaps |Σ Γ − change|.
 template <class T>
 InteractionAttributions<T> expected_hessians(const ExplainedOutput<T>& out, const Tensor<T>& x,
                                              const Tensor<T>& references, const std::vector<std::size_t>& targets = {},
                                              const ExpectedHessiansOptions& options = {});
 
+/// Γ_ij ≈ (1/n) Σ_s [t_s Δ_s,i Δ_s,j ∂²_ij f(p_s) + δ_ij Δ_s,i ∂_i f(p_s)] for j = 1 … d (one HVP per sample).
 /// Row Γ_{i,:} (shape of x), i = interaction_index.
 template <class T>
 Tensor<T> expected_hessians_row(const ExplainedOutput<T>& out, const Tensor<T>& x, const Tensor<T>& references,
                                 std::size_t interaction_index, const std::vector<std::size_t>& targets = {},
                                 const ExpectedHessiansOptions& options = {});
 
+/// Σ_j Γ_ij ≈ (1/n) Σ_s Δ_s,i [t_s (H(p_s) Δ_s)_i + ∂_i f(p_s)].
 /// Row sums Σ_j Γ_ij (shape of x; one HVP per sample) with completeness gaps.
 template <class T>
 PathAttributions<T> expected_hessians_row_sums(const ExplainedOutput<T>& out, const Tensor<T>& x,

@@ -70,17 +70,21 @@ struct DeletionInsertion {
   std::vector<double> difference;  // [N]: insertion.auc − deletion.auc
 };
 
+/// D(k) = f(x with features π(1..k) set to the baseline),  AUC = Σ_s (t_{s+1} − t_s)(D_s + D_{s+1})/2.
 /// x: [N, ...], attributions: same shape, targets: N classes or empty (= predicted).
 template <class T>
 PerturbationCurve<T> deletion_curve(const ExplainedOutput<T>& out, const Tensor<T>& x, const Tensor<T>& attributions,
                                     const std::vector<std::size_t>& targets = {},
                                     const FaithfulnessOptions<T>& options = {});
 
+/// I(k) = f(baseline with features π(1..k) set to x),  AUC = Σ_s (t_{s+1} − t_s)(I_s + I_{s+1})/2.
+/// x: [N, ...], attributions: same shape, targets: N classes or empty (= predicted).
 template <class T>
 PerturbationCurve<T> insertion_curve(const ExplainedOutput<T>& out, const Tensor<T>& x,
                                      const Tensor<T>& attributions, const std::vector<std::size_t>& targets = {},
                                      const FaithfulnessOptions<T>& options = {});
 
+/// difference = AUC(I) − AUC(D), with both curves.
 /// Both curves and insertion − deletion.
 template <class T>
 DeletionInsertion<T> deletion_insertion(const ExplainedOutput<T>& out, const Tensor<T>& x,

@@ -30,6 +30,7 @@ struct GuidedIGOptions {
   double max_dist = 0.02;   // how far (in α) a feature may lead or lag the straight line, in [0, 1]
 };
 
+/// A = Σ_k ∇f(z_k) ⊙ (z_{k+1} − z_k) along the adaptive path z_0 = x' … z_K = x (smallest |∂_i f| move first).
 /// Guided IG of every example of x[N, ...] for classes `targets` (size N, or
 /// empty for the predicted classes). `baselines` has the shape of x, or of
 /// one example (shared by all). All N paths advance in lockstep, so each
@@ -38,6 +39,7 @@ template <class T>
 PathAttributions<T> guided_ig(const ExplainedOutput<T>& out, const Tensor<T>& x, const Tensor<T>& baselines,
                               const std::vector<std::size_t>& targets, const GuidedIGOptions& options = {});
 
+/// Guided IG with x' = 0: A = Σ_k ∇f(z_k) ⊙ (z_{k+1} − z_k) from 0 to x.
 /// The same with the black (all-zero) baseline.
 template <class T>
 PathAttributions<T> guided_ig(const ExplainedOutput<T>& out, const Tensor<T>& x,

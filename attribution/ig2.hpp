@@ -55,6 +55,7 @@ struct IG2Result {
   Tensor<T> counterfactuals;   // GradCF: [N, B, ...], the end of each path
 };
 
+/// IG2 = mean_r Σ_j ∇f(x_j) ⊙ (x_j − x_{j+1}),  x_{j+1} = clip(x_j − η g_j/‖g_j‖, lo, hi), g_j = ∇‖h(x_j) − h(r)‖².
 /// IG2 of every example of x[N, ...] for classes `targets` (size N, or empty
 /// for the predicted classes). `references` holds B references shared by all
 /// examples, [B, ...], or B per example, [N, B, ...]. All N·B paths advance

@@ -60,6 +60,7 @@ struct InfidelityResult {
   std::vector<double> scale;       // [N]: β used (1 without optimal_scaling)
 };
 
+/// INFD = (1/S) Σ_s (β I_sᵀφ − (f(x) − f(x − I_s)))²  (β = 1, or the least-squares β with optimal_scaling).
 /// x: [N, ...], attributions: same shape, targets: N classes or empty (= predicted).
 template <class T>
 InfidelityResult infidelity(const ExplainedOutput<T>& out, const Tensor<T>& x, const Tensor<T>& attributions,

@@ -38,6 +38,7 @@ struct IntegratedGradientsOptions {
 template <class T>
 Tensor<T> make_baseline(const Tensor<T>& x, const IntegratedGradientsOptions<T>& options);
 
+/// IG_i = (x_i − x'_i) Σ_k w_k ∂_i f(x' + t_k (x − x'))  ≈ (x_i − x'_i) ∫₀¹ ∂_i f(x' + t(x − x')) dt.
 /// IG for every example of x[N, ...]; targets: N classes or empty (= predicted).
 /// attributions has the shape of x; completeness_gaps[n] = |Σ IG_n − (f(x_n) − f(x'_n))|.
 template <class T>

@@ -61,12 +61,14 @@ struct InteractionAttributions {
   std::vector<double> completeness_gaps;
 };
 
+/// Γ ≈ Σ_k w_k [t_k D H(x' + t_kΔ) D + diag(Δ ⊙ ∇f(x' + t_kΔ))],  Δ = x − x', D = diag(Δ), (t_k, w_k) for ∫(−ln t)g.
 /// Full Γ for every example of x[N, ...]; targets empty = predicted classes.
 template <class T>
 InteractionAttributions<T> integrated_hessians(const ExplainedOutput<T>& out, const Tensor<T>& x,
                                                const std::vector<std::size_t>& targets = {},
                                                const IntegratedHessiansOptions<T>& options = {});
 
+/// Γ_ij ≈ Σ_k w_k [t_k Δ_i Δ_j ∂²_ij f(p_k) + δ_ij Δ_i ∂_i f(p_k)] for j = 1 … d,  p_k = x' + t_kΔ.
 /// Row Γ_{i,:} (i = interaction_index, flat feature index) for every example;
 /// result has the shape of x.
 template <class T>
@@ -74,6 +76,7 @@ Tensor<T> integrated_hessians_row(const ExplainedOutput<T>& out, const Tensor<T>
                                   const std::vector<std::size_t>& targets = {},
                                   const IntegratedHessiansOptions<T>& options = {});
 
+/// Σ_j Γ_ij ≈ Δ_i Σ_k w_k [t_k (H(p_k) Δ)_i + ∂_i f(p_k)]  (= IG_i: row completeness).
 /// Row sums Σ_j Γ_ij (shape of x) with the interaction-completeness gaps.
 template <class T>
 PathAttributions<T> integrated_hessians_row_sums(const ExplainedOutput<T>& out, const Tensor<T>& x,

@@ -49,6 +49,7 @@ const std::vector<MethodInfo>& method_catalogue();
 /// InputError naming the unknown method and listing the known ones.
 const MethodInfo& method_info(const std::string& name);
 
+/// Runs the method `name` (see method_catalogue) with `settings`: (out, x[N, ...], targets) → values [N, ...] or [N, d, d].
 template <class T>
 MethodOutput<T> run_method(const std::string& name, const ExplainedOutput<T>& out, const Tensor<T>& x,
                            const std::vector<std::size_t>& targets, const MethodSettings<T>& settings);

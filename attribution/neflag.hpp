@@ -53,6 +53,7 @@ enum class NeFLAGSearch { guided, plain };
 
 /// "flux_vector" | "feature_flux" | "field", "guided" | "plain" (InputError otherwise).
 NeFLAGAggregation parse_neflag_aggregation(const std::string& name);
+/// "guided" | "plain" (InputError otherwise).
 NeFLAGSearch parse_neflag_search(const std::string& name);
 
 struct NeFLAGOptions {
@@ -74,6 +75,7 @@ struct NeFLAGResult {
   std::size_t gradient_evaluations = 0;      // N · n · (m + 1) for the guided search
 };
 
+/// A = (1/n) Σ_{k: φ_k<0} φ_k n̂_k,  φ_k = ∇f(z_k)·n̂_k, z_k = x + ε n̂_k on the sphere (default aggregation; RECONSTRUCTED).
 /// NeFLAG of every example of x[N, ...] for classes `targets` (size N, or empty
 /// for the predicted classes). All N·n sphere points are moved together, one
 /// batched gradient call per search step.

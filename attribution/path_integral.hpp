@@ -44,11 +44,13 @@ struct PathAttributions {
   std::size_t gradient_evaluations = 0; // N·K
 };
 
+/// A_n = (x_n − x'_n) ⊙ Σ_k w_k ∇f(x'_n + t_k (x_n − x'_n)),  gap_n = |Σ_i A_ni − (f(x_n) − f(x'_n))|.
 template <class T>
 PathAttributions<T> integrate_straight_lines(const ExplainedOutput<T>& out, const Tensor<T>& x,
                                              const Tensor<T>& baselines, const std::vector<std::size_t>& targets,
                                              const Quadrature& rule);
 
+/// A = (x − x') ⊙ Σ_k w_k ∇f(x' + t_k (x − x')) for one example.
 /// Straight line from `baseline` to `x` (both one example, no batch axis),
 /// explained class `target`, quadrature `rule`.
 template <class T>
@@ -58,6 +60,7 @@ PathAttribution<T> integrate_straight_line(const ExplainedOutput<T>& out, const 
 
 enum class SegmentRule { left, midpoint, trapezoid };
 
+/// A = Σ_s ĝ_s ⊙ (p_{s+1} − p_s), ĝ_s = ∇f(p_s) (left), ∇f((p_s + p_{s+1})/2) (midpoint) or the mean of both ends (trapezoid).
 /// Polyline p_0 … p_S stacked as points[S+1, ...] (one example each).
 template <class T>
 PathAttribution<T> integrate_polyline(const ExplainedOutput<T>& out, const Tensor<T>& points,

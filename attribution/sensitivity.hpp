@@ -44,6 +44,7 @@ struct MaxSensitivityOptions {
   std::uint64_t seed = 0;
 };
 
+/// SENS = max_s ‖φ(x + δ_s) − φ(x)‖₂ / ‖φ(x)‖₂,  δ_s ~ U([−r, r]^d)  (no division when relative = false).
 /// Max-sensitivity of every example: x [N, ...], targets of size N. Returns [N].
 template <class T>
 std::vector<double> max_sensitivity(const BatchAttributionMethod<T>& method, const Tensor<T>& x,

@@ -214,18 +214,24 @@ Tensor<T> binary(const Tensor<T>& a, const Tensor<T>& b, BinaryOp op, const char
   Shape sa = shape_of(a), sb = shape_of(b);
   Shape shape = broadcast_shapes(sa, sb, name);
   Tensor<T> out = Tensor<T>::from_shape(shape);
-  StridedLoop loop(shape, {&sa, &sb});
   T* o = out.data();
-  loop.run([&](std::size_t n, const std::size_t* offset, const std::size_t* step) {
-    const T* pa = a.data() + offset[0];
-    const T* pb = b.data() + offset[1];
+  auto apply = [op, &o](std::size_t n, const T* pa, std::size_t step_a, const T* pb, std::size_t step_b) {
     switch (op) {
-      case BinaryOp::add: elementwise(o, pa, step[0], pb, step[1], n, [](T u, T v) { return u + v; }); break;
-      case BinaryOp::sub: elementwise(o, pa, step[0], pb, step[1], n, [](T u, T v) { return u - v; }); break;
-      case BinaryOp::mul: elementwise(o, pa, step[0], pb, step[1], n, [](T u, T v) { return u * v; }); break;
-      case BinaryOp::div: elementwise(o, pa, step[0], pb, step[1], n, [](T u, T v) { return u / v; }); break;
+      case BinaryOp::add: elementwise(o, pa, step_a, pb, step_b, n, [](T u, T v) { return u + v; }); break;
+      case BinaryOp::sub: elementwise(o, pa, step_a, pb, step_b, n, [](T u, T v) { return u - v; }); break;
+      case BinaryOp::mul: elementwise(o, pa, step_a, pb, step_b, n, [](T u, T v) { return u * v; }); break;
+      case BinaryOp::div: elementwise(o, pa, step_a, pb, step_b, n, [](T u, T v) { return u / v; }); break;
     }
     o += n;
+  };
+  // Same shapes (the common case, and all of a tiny op's cost): one run, no
+  // loop planning and so no allocation beyond the result.
+  if (sa == sb) {
+    apply(out.size(), a.data(), 1, b.data(), 1);
+    return out;
+  }
+  StridedLoop(shape, {&sa, &sb}).run([&](std::size_t n, const std::size_t* offset, const std::size_t* step) {
+    apply(n, a.data() + offset[0], step[0], b.data() + offset[1], step[1]);
   });
   return out;
 }

@@ -19,8 +19,11 @@ namespace fluxion {
 
 /// a + b, a − b, a ⊙ b, a ⊘ b with NumPy broadcasting.
 template <class T> Var<T> add(const Var<T>& a, const Var<T>& b);
+/// a − b (broadcasting).
 template <class T> Var<T> sub(const Var<T>& a, const Var<T>& b);
+/// a ⊙ b, element-wise product (broadcasting).
 template <class T> Var<T> mul(const Var<T>& a, const Var<T>& b);
+/// a ⊘ b, element-wise quotient (broadcasting).
 template <class T> Var<T> div(const Var<T>& a, const Var<T>& b);
 /// −x
 template <class T> Var<T> neg(const Var<T>& x);
@@ -28,8 +31,11 @@ template <class T> Var<T> neg(const Var<T>& x);
 template <class T> Var<T> scale(const Var<T>& x, T c);
 /// eˣ, ln x, tanh x, σ(x) = 1/(1+e⁻ˣ), element-wise.
 template <class T> Var<T> exp(const Var<T>& x);
+/// ln x; derivative 1/x.
 template <class T> Var<T> log(const Var<T>& x);
+/// tanh x; derivative 1 − tanh² x.
 template <class T> Var<T> tanh(const Var<T>& x);
+/// σ(x) = 1/(1 + e⁻ˣ), computed stably; derivative σ(1 − σ).
 template <class T> Var<T> sigmoid(const Var<T>& x);
 /// max(x, 0). Derivative convention: relu'(0) = 0 (as PyTorch).
 template <class T> Var<T> relu(const Var<T>& x);
@@ -59,9 +65,11 @@ template <class T> Var<T> conv2d_weight_grad(const Var<T>& x, const Var<T>& g, s
 template <class T> Var<T> max_pool2d(const Var<T>& x, kernels::PoolParams p = {});
 /// Gather/scatter at fixed positions (the linear maps behind max-pool).
 template <class T> Var<T> pool_gather(const Var<T>& x, std::shared_ptr<const kernels::ArgmaxMap> map);
+/// Adjoint of pool_gather: adds g[o] at position argmax[o] of a zero image.
 template <class T> Var<T> pool_scatter(const Var<T>& g, std::shared_ptr<const kernels::ArgmaxMap> map);
 /// Average-pool over the last two axes, and its adjoint.
 template <class T> Var<T> avg_pool2d(const Var<T>& x, kernels::PoolParams p = {});
+/// Adjoint of avg_pool2d: each g spread over its window with weight 1/k² → [..., height, width].
 template <class T> Var<T> avg_pool2d_adjoint(const Var<T>& g, std::size_t height, std::size_t width,
                                              kernels::PoolParams p);
 
@@ -73,6 +81,7 @@ template <class T> Var<T> permute(const Var<T>& x, const std::vector<std::size_t
 template <class T> Var<T> sum(const Var<T>& x, std::vector<int> axes = {}, bool keepdims = false);
 /// x stretched to `shape` by NumPy broadcasting; sum_to is its adjoint.
 template <class T> Var<T> broadcast_to(const Var<T>& x, const Shape& shape);
+/// Σ over the axes that broadcasting `shape` to x.shape stretched → `shape`.
 template <class T> Var<T> sum_to(const Var<T>& x, const Shape& shape);
 /// y[..., n] = x[..., n, index[n]]   (pick one class per row)
 template <class T> Var<T> select(const Var<T>& x, const std::vector<std::size_t>& index);
@@ -85,12 +94,15 @@ template <class T> Var<T> logsumexp(const Var<T>& x);
 
 /// A constant (no gradient) from a tensor or a scalar.
 template <class T> Var<T> constant(Tensor<T> value);
+/// A constant of rank 0 (shape []), which broadcasts against any tensor.
 template <class T> Var<T> scalar(T value);
+/// x ⊙ x.
 template <class T> Var<T> square(const Var<T>& x);
 /// mean over axes (all if empty).
 template <class T> Var<T> mean(const Var<T>& x, std::vector<int> axes = {}, bool keepdims = false);
 /// log softmax and softmax over the last axis: x − logsumexp(x), e^{log_softmax}.
 template <class T> Var<T> log_softmax(const Var<T>& x);
+/// softmax(x)_j = e^{x_j} / Σ_i e^{x_i} over the last axis.
 template <class T> Var<T> softmax(const Var<T>& x);
 /// Mean cross-entropy of logits [N, C] against integer labels: −(1/N) Σ_n log_softmax(z)[n, y_n].
 template <class T> Var<T> cross_entropy(const Var<T>& logits, const std::vector<std::size_t>& labels);
@@ -102,6 +114,7 @@ template <class T> Var<T> transpose(const Var<T>& x);
 template <class T> Var<T> flatten(const Var<T>& x);
 
 // Operators read like the math.
+/// a + b, a − b, a * b (⊙), a / b (⊘), −a for Vars; with a constant scalar c: c·a = scale, a ± c broadcasts scalar(c).
 template <class T> Var<T> operator+(const Var<T>& a, const Var<T>& b) { return add(a, b); }
 template <class T> Var<T> operator-(const Var<T>& a, const Var<T>& b) { return sub(a, b); }
 template <class T> Var<T> operator*(const Var<T>& a, const Var<T>& b) { return mul(a, b); }

@@ -41,6 +41,7 @@ Tensor<T> pool_gather(const Tensor<T>& x, const ArgmaxMap& argmax);
 template <class T>
 Tensor<T> pool_scatter(const Tensor<T>& g, const ArgmaxMap& argmax);
 
+/// y[..., i, j] = (1/k²) Σ_{u,v < k} x[..., i·s + u, j·s + v] : [..., H, W] → [..., Ho, Wo]
 template <class T>
 Tensor<T> avg_pool2d(const Tensor<T>& x, PoolParams p);
 

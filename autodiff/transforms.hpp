@@ -31,6 +31,7 @@ struct ValueAndGrad {
 /// f are of Σ f.
 template <class T>
 ValueAndGrad<T> value_and_grad(const Function<T>& f, const Tensor<T>& x);
+/// ∇f(x) (the .grad of value_and_grad): one reverse sweep.
 template <class T>
 Tensor<T> grad(const Function<T>& f, const Tensor<T>& x);
 /// Jᵀu, u of f(x)'s shape.
@@ -64,6 +65,7 @@ Tensor<double> numerical_grad(const std::function<double(const Tensor<double>&)>
                               double h = 1e-6);
 /// max_i |a_i − b_i| / max(max_i |b_i|, floor)  — the relative error used in tests.
 double max_relative_error(const Tensor<double>& a, const Tensor<double>& b, double floor = 1e-12);
+/// The same for float tensors (default floor 1e-6).
 double max_relative_error(const Tensor<float>& a, const Tensor<float>& b, double floor = 1e-6);
 
 /// Compares the reverse-mode gradient of scalar f with central differences;

@@ -36,24 +36,35 @@ class Var {
   Var() = default;
   /// A leaf: a constant (requires_grad = false) or a variable to differentiate.
   explicit Var(Tensor<T> value, bool requires_grad = false);
+  /// A handle to an existing node (shares it).
   explicit Var(std::shared_ptr<Node<T>> node) : node_(std::move(node)) {}
 
+  /// False for a default-constructed Var ("no value", e.g. no gradient).
   bool defined() const { return node_ != nullptr; }
+  /// The node's value (computed when the op was created).
   const Tensor<T>& value() const;
+  /// The value's shape.
   const Shape& shape() const;
+  /// Number of axes of the value.
   std::size_t rank() const { return shape().size(); }
+  /// Number of elements of the value (1 for a scalar).
   std::size_t numel() const;
   /// The value of a one-element tensor.
   T item() const;
 
+  /// Does reverse mode propagate to this node (a leaf variable, or an op on one)?
   bool requires_grad() const;
+  /// True for nodes made by the Var(value) constructor (no inputs, no VJP rule).
   bool is_leaf() const;
   /// Forward-mode tangent, shape [k, ...shape()], or an undefined Var.
   Var<T> tangent() const;
+  /// Does this node carry a forward-mode tangent?
   bool has_tangent() const;
   /// Gradient accumulated by `backward` on a leaf that requires grad.
   const Tensor<T>& grad() const;
+  /// Has `backward` accumulated a gradient into this leaf?
   bool has_grad() const;
+  /// Forget the accumulated gradient (has_grad() becomes false).
   void zero_grad();
   /// Replace a leaf's value in place (optimizers). Throws if not a leaf.
   void assign(Tensor<T> value);
@@ -62,8 +73,11 @@ class Var {
   /// The same value, cut off from the graph and from tangents.
   Var<T> detach() const;
 
+  /// The primitive that made this node ("mul", "tanh", …; "leaf" for leaves).
   const std::string& op_name() const;
+  /// Creation number: inputs always have smaller ids (a topological order).
   std::uint64_t id() const;
+  /// The node behind the handle (its inputs, rules, tangent).
   const std::shared_ptr<Node<T>>& node() const { return node_; }
   /// Give up this handle's reference (used by the iterative node destructor).
   std::shared_ptr<Node<T>> release_node() { return std::move(node_); }
@@ -97,6 +111,7 @@ struct Node {
   Var<T> tangent;               // forward mode
   std::unique_ptr<Tensor<T>> grad;  // leaves: accumulated by backward()
 
+  /// A node holding value v; rg = requires_grad. Gets the next id.
   Node(Tensor<T> v, bool rg);
   ~Node();  // iterative: a 100k-node chain must not overflow the stack
 };
@@ -123,6 +138,7 @@ bool forward_mode_enabled();
 /// Inside this scope no graph is recorded (inference, optimizer updates).
 class NoGradGuard {
  public:
+  /// Turns grad mode off until the guard is destroyed (then restores it).
   NoGradGuard();
   ~NoGradGuard();
   NoGradGuard(const NoGradGuard&) = delete;
@@ -135,6 +151,7 @@ class NoGradGuard {
 /// Turn grad mode on inside a scope (backward with create_graph).
 class EnableGradGuard {
  public:
+  /// Sets grad mode to `on` until the guard is destroyed (then restores it).
   explicit EnableGradGuard(bool on);
   ~EnableGradGuard();
   EnableGradGuard(const EnableGradGuard&) = delete;
@@ -148,6 +165,7 @@ class EnableGradGuard {
 /// scope, so that recomputing a primal inside a rule does not recurse.
 class NoForwardGuard {
  public:
+  /// Turns tangent propagation off until the guard is destroyed (then restores it).
   NoForwardGuard();
   ~NoForwardGuard();
   NoForwardGuard(const NoForwardGuard&) = delete;

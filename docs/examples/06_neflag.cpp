@@ -1,0 +1,310 @@
+// Tutorial 6 — NeFLAG in 2-D: flux, the divergence theorem, negative-flux
+// aggregation (docs/06-neflag.md).
+//
+// A hand-built smooth model on R² (2 → 4 softplus(β = 2) → 2 logits); the
+// explained output is the logit f = z₀. The program
+//   1. samples the flux density φ = ∇f·n̂ on a circle of radius ε around x,
+//      sums it by hand, and checks attribution/neflag's sphere_total_flux;
+//   2. checks the divergence theorem ∮ φ ds = ∫_disk Δf dA, the Laplacian
+//      Δf = trace ∇²f taken from the engine's exact hessian(), and shows the
+//      circle rule converging as the number of points M grows;
+//   3. shows why *negative* flux is what NeFLAG aggregates: for a uniform
+//      field the total flux is 0, but the inflow half points along the field;
+//   4. runs neflag() (the RECONSTRUCTED method, see neflag.hpp) with the
+//      guided and the plain search, and for several radii;
+//   5. draws the field, the circle's points coloured by the sign of φ and the
+//      aggregated vector into <out>/06_neflag_flux.png.
+// Usage: tutorial_06_neflag [output_dir]   (default: the current directory)
+// Numbers are printed one per line as `name [key=value] = number`; exit code 1
+// if a sanity check fails.
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <numbers>
+#include <string>
+#include <vector>
+
+#include "attribution/neflag.hpp"
+#include "attribution/quadrature.hpp"
+#include "experiments/lib/png.hpp"
+
+using namespace fluxion;
+
+namespace {
+
+constexpr double kPi = std::numbers::pi;
+int failures = 0;
+void check(bool ok, const std::string& what) {
+  if (!ok) {
+    std::printf("CHECK FAILED: %s\n", what.c_str());
+    ++failures;
+  }
+}
+
+Var<double> affine(const Var<double>& x, const Tensor<double>& w, const Tensor<double>& b) {
+  return add(matmul(x, Var<double>(w), false, true), Var<double>(b));
+}
+
+// ---- the toy model: z = W₂ softplus₂(W₁x + b₁) + b₂ ------------------------
+const Tensor<double> W1 = {{1.5, -0.8}, {0.7, 1.6}, {-1.2, 0.9}, {0.4, -1.5}};
+const Tensor<double> b1 = {0.2, -0.3, 0.1, 0.4};
+const Tensor<double> W2 = {{1.0, -0.9, 0.8, 0.7}, {-0.5, 0.9, -0.4, -0.3}};
+const Tensor<double> b2 = {0.0, 0.0};
+
+Var<double> toy(const Var<double>& x) { return affine(softplus(affine(x, W1, b1), 2.0), W2, b2); }
+
+/// A linear model f(x) = w·x: a uniform field.
+Var<double> uniform_field(const Var<double>& x) {
+  Tensor<double> w = Tensor<double>::from_shape({2, 1});
+  w(0, 0) = 0.8;
+  w(1, 0) = 0.6;
+  return matmul(x, Var<double>(w));
+}
+
+/// Points x + ε(cos θ_k, sin θ_k), θ_k = 2πk/M, as a batch [M, 2].
+Tensor<double> circle(const Tensor<double>& x, double eps, std::size_t M) {
+  Tensor<double> z = Tensor<double>::from_shape({M, 2});
+  for (std::size_t k = 0; k < M; ++k) {
+    const double t = 2 * kPi * double(k) / double(M);
+    z(k, 0) = x(0) + eps * std::cos(t);
+    z(k, 1) = x(1) + eps * std::sin(t);
+  }
+  return z;
+}
+
+/// φ_k = ∇f(z_k)·n̂_k on the circle, one batched gradient call.
+std::vector<double> flux_density(const ExplainedOutput<double>& out, const Tensor<double>& x, double eps, std::size_t M) {
+  const Tensor<double> z = circle(x, eps, M);
+  const Tensor<double> g = output_gradients(out, z, std::vector<std::size_t>(M, 0));
+  std::vector<double> phi(M);
+  for (std::size_t k = 0; k < M; ++k) phi[k] = (g(k, 0) * (z(k, 0) - x(0)) + g(k, 1) * (z(k, 1) - x(1))) / eps;
+  return phi;
+}
+
+/// Δf(p) = trace of the exact Hessian of f at one point p (2 values).
+double laplacian(const Function<double>& model, const Tensor<double>& p) {
+  const Function<double> f = [&](const Var<double>& v) { return select(model(reshape(v, Shape{1, 2})), {0}); };
+  const Tensor<double> H = hessian(f, p);
+  return H(0, 0) + H(1, 1);
+}
+
+/// ∫_disk Δf dA in polar coordinates: Gauss–Legendre in r (n_r nodes), n_θ equal angles.
+double disk_integral_of_laplacian(const Function<double>& model, const Tensor<double>& x, double eps, int n_r, int n_theta) {
+  const Quadrature radial = gauss_legendre(n_r);
+  double total = 0;
+  for (std::size_t a = 0; a < radial.nodes.size(); ++a) {
+    const double r = eps * radial.nodes[a];
+    for (int k = 0; k < n_theta; ++k) {
+      const double t = 2 * kPi * k / n_theta;
+      const Tensor<double> p = {x(0) + r * std::cos(t), x(1) + r * std::sin(t)};
+      total += eps * radial.weights[a] * (2 * kPi / n_theta) * r * laplacian(model, p);
+    }
+  }
+  return total;
+}
+
+double cosine(const double* a, const double* b) {
+  return (a[0] * b[0] + a[1] * b[1]) / std::sqrt((a[0] * a[0] + a[1] * a[1]) * (b[0] * b[0] + b[1] * b[1]));
+}
+
+// ---- drawing ---------------------------------------------------------------
+struct Canvas {
+  RgbImage image;
+  double x0, x1, y0, y1;  // the plotted window
+  double col(double x) const { return (x - x0) / (x1 - x0) * (image.width - 1); }
+  double row(double y) const { return (y1 - y) / (y1 - y0) * (image.height - 1); }
+  void dot(double x, double y, double radius, std::array<std::uint8_t, 3> rgb) {
+    const double c = col(x), r = row(y);
+    for (int i = int(r - radius) - 1; i <= int(r + radius) + 1; ++i)
+      for (int j = int(c - radius) - 1; j <= int(c + radius) + 1; ++j)
+        if (i >= 0 && j >= 0 && i < image.height && j < image.width && (i - r) * (i - r) + (j - c) * (j - c) <= radius * radius)
+          std::copy(rgb.begin(), rgb.end(), image.rgb.begin() + 3 * (i * image.width + j));
+  }
+  void segment(double xa, double ya, double xb, double yb, double width, std::array<std::uint8_t, 3> rgb) {
+    const double pixels = std::hypot(col(xb) - col(xa), row(yb) - row(ya));
+    const int n = 1 + int(2 * pixels);
+    for (int k = 0; k <= n; ++k) dot(xa + (xb - xa) * k / n, ya + (yb - ya) * k / n, width, rgb);
+  }
+  void arrow(double xa, double ya, double dx, double dy, double width, std::array<std::uint8_t, 3> rgb) {
+    segment(xa, ya, xa + dx, ya + dy, width, rgb);
+    const double len = std::hypot(dx, dy), ux = dx / len, uy = dy / len, head = std::min(0.35 * len, 0.08);
+    for (double s : {-1.0, 1.0})  // two barbs at ±25°
+      segment(xa + dx, ya + dy, xa + dx - head * (0.906 * ux - s * 0.423 * uy), ya + dy - head * (0.906 * uy + s * 0.423 * ux),
+              width, rgb);
+  }
+};
+
+/// Contours of f (alternating light gray bands, one per 0.25, with darker
+/// iso-lines) around the centre c, half-width `half`, n×n pixels.
+Canvas field_canvas(const ExplainedOutput<double>& out, int n, const Tensor<double>& c, double half) {
+  const double lo_x = c(0) - half, hi_x = c(0) + half, lo_y = c(1) - half, hi_y = c(1) + half;
+  Tensor<double> grid = Tensor<double>::from_shape({std::size_t(n * n), 2});
+  for (int i = 0; i < n; ++i)
+    for (int j = 0; j < n; ++j) {
+      grid(i * n + j, 0) = lo_x + (hi_x - lo_x) * j / (n - 1);
+      grid(i * n + j, 1) = hi_y - (hi_y - lo_y) * i / (n - 1);
+    }
+  const Tensor<double> z = out.model(Var<double>(grid)).value();
+  Canvas canvas{RgbImage{n, n, std::vector<std::uint8_t>(std::size_t(3 * n * n), 255)}, lo_x, hi_x, lo_y, hi_y};
+  std::vector<long> level(std::size_t(n * n));
+  for (int k = 0; k < n * n; ++k) level[k] = std::lround(std::floor(z(k, 0) / 0.25));
+  for (int i = 0; i < n; ++i)
+    for (int j = 0; j < n; ++j) {
+      const long l = level[i * n + j];
+      std::uint8_t gray = (l % 2 == 0) ? 252 : 238;
+      if (i + 1 < n && j + 1 < n && (l != level[(i + 1) * n + j] || l != level[i * n + j + 1])) gray = 170;
+      for (int ch = 0; ch < 3; ++ch) canvas.image.rgb[3 * (i * n + j) + ch] = gray;
+    }
+  // ∇f on a coarse grid, drawn as short gray arrows (length ∝ |∇f|).
+  const int m = 11;
+  Tensor<double> coarse = Tensor<double>::from_shape({std::size_t(m * m), 2});
+  for (int i = 0; i < m; ++i)
+    for (int j = 0; j < m; ++j) {
+      coarse(i * m + j, 0) = lo_x + (hi_x - lo_x) * (j + 0.5) / m;
+      coarse(i * m + j, 1) = lo_y + (hi_y - lo_y) * (i + 0.5) / m;
+    }
+  const Tensor<double> g = output_gradients(out, coarse, std::vector<std::size_t>(m * m, 0));
+  for (int k = 0; k < m * m; ++k)
+    canvas.arrow(coarse(k, 0), coarse(k, 1), 0.1 * g(k, 0), 0.1 * g(k, 1), 0.7, {110, 110, 110});
+  return canvas;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const std::filesystem::path out_dir = argc > 1 ? argv[1] : ".";
+  const ExplainedOutput<double> out{toy, OutputKind::logit};
+  const Tensor<double> x = {0.3, -0.2};  // one example, no batch axis
+  Tensor<double> xb = x;
+  xb.reshape({1, 2});
+  const Tensor<double> grad_x = output_gradients(out, xb, {0});
+  std::printf("f(x) = %.6f, grad f(x) = (%.6f, %.6f)\n", out.model(Var<double>(xb)).value()(0, 0), grad_x(0, 0), grad_x(0, 1));
+
+  // ---- 1. flux through a circle, by hand and by the library ---------------
+  const double eps = 0.5;
+  const std::size_t M = 64;
+  const std::vector<double> phi = flux_density(out, x, eps, M);
+  double manual = 0;
+  for (double p : phi) manual += (2 * kPi * eps / double(M)) * p;  // ds = ε dθ, periodic trapezoid
+  const double library = sphere_total_flux(out, x, 0, eps, M);
+  std::printf("neflag_total_flux_manual eps=0.5 M=64 = %.15g\n", manual);
+  std::printf("neflag_total_flux_library eps=0.5 M=64 = %.15g\n", library);
+  std::printf("neflag_flux_manual_vs_library = %.3e\n", std::fabs(manual - library));
+  check(std::fabs(manual - library) <= 1e-13, "manual flux sum = sphere_total_flux");
+  std::size_t inflow = 0;
+  for (double p : phi) inflow += p < 0 ? 1 : 0;
+  std::printf("neflag_inflow_points eps=0.5 M=64 = %zu\n", inflow);
+
+  // ---- 2. the divergence theorem -------------------------------------------
+  const double volume = disk_integral_of_laplacian(toy, x, eps, 24, 64);
+  std::printf("neflag_laplacian_integral eps=0.5 = %.15g\n", volume);
+  std::printf("\n    M   total flux           |flux - integral of Laplacian|\n");
+  double last_gap = 0;
+  for (std::size_t m : {4, 8, 16, 32, 64}) {
+    const double flux = sphere_total_flux(out, x, 0, eps, m);
+    last_gap = std::fabs(flux - volume);
+    std::printf("%5zu  %.15f  %.3e\n", m, flux, last_gap);
+  }
+  std::printf("\n");
+  for (std::size_t m : {4, 8, 16, 32, 64})
+    std::printf("neflag_divergence_gap M=%zu = %.3e\n", m, std::fabs(sphere_total_flux(out, x, 0, eps, m) - volume));
+  check(std::fabs(volume) > 1e-2, "the field has curvature to measure");
+  check(last_gap <= 1e-10, "divergence theorem: flux = integral of the Laplacian");
+
+  // ---- 3. uniform field: zero total flux, inflow along the field ------------
+  const ExplainedOutput<double> flat{uniform_field, OutputKind::logit};
+  const double uniform_flux = sphere_total_flux(flat, x, 0, eps, M);
+  const std::vector<double> phi_u = flux_density(flat, x, eps, M);
+  double a_u[2] = {0, 0};
+  for (std::size_t k = 0; k < M; ++k) {
+    const double t = 2 * kPi * double(k) / double(M);
+    if (phi_u[k] < 0) {  // A = (1/M) Σ_{φ<0} φ n̂
+      a_u[0] += phi_u[k] * std::cos(t) / double(M);
+      a_u[1] += phi_u[k] * std::sin(t) / double(M);
+    }
+  }
+  const double w_u[2] = {0.8, 0.6};
+  std::printf("neflag_uniform_total_flux = %.3e\n", std::fabs(uniform_flux));
+  std::printf("neflag_uniform_dense_cosine = %.15f\n", cosine(a_u, w_u));
+  std::printf("neflag_uniform_dense_norm_ratio = %.15f\n", std::hypot(a_u[0], a_u[1]) / 1.0);  // |w| = 1
+  check(std::fabs(uniform_flux) <= 1e-14, "a uniform field has zero total flux");
+  check(cosine(a_u, w_u) >= 1 - 1e-12, "the inflow half aggregates along the field");
+
+  // The same dense aggregation for the toy model, on the circle of part 1.
+  double a_dense[2] = {0, 0};
+  for (std::size_t k = 0; k < M; ++k) {
+    const double t = 2 * kPi * double(k) / double(M);
+    if (phi[k] < 0) {
+      a_dense[0] += phi[k] * std::cos(t) / double(M);
+      a_dense[1] += phi[k] * std::sin(t) / double(M);
+    }
+  }
+  std::printf("neflag_dense_cosine_to_gradient eps=0.5 = %.6f\n", cosine(a_dense, grad_x.data()));
+
+  // ---- 4. the library's NeFLAG (reconstructed) -------------------------------
+  NeFLAGOptions options;  // n = 20, guided search, m = 20, s = 0.2, flux_vector
+  options.output = OutputKind::logit;
+  double angle_small = 0, angle_large = 0;  // ∠(A, ∇f(x)) at ε = 0.01 and 0.1
+  std::string lines;  // the parseable lines, printed after the table
+  auto line = [&lines](const std::string& key, double v, const char* format) {
+    char buffer[160];
+    std::snprintf(buffer, sizeof buffer, format, v);
+    lines += key + " = " + buffer + "\n";
+  };
+  std::printf("\n  radius  search   negative/n   A                        cos(A, grad f(x))  angle (rad)\n");
+  for (double radius : {0.01, 0.1, 0.5, 1.0}) {
+    for (NeFLAGSearch search : {NeFLAGSearch::guided, NeFLAGSearch::plain}) {
+      options.radius = radius;
+      options.search = search;
+      const NeFLAGResult<double> r = neflag(out, xb, {0}, options);
+      const double cos = cosine(r.attributions.data(), grad_x.data());
+      const double angle = std::acos(std::min(cos, 1.0));
+      const std::string name = search == NeFLAGSearch::guided ? "guided" : "plain";
+      std::printf("  %5.2f   %-7s  %2zu/20       (%9.5f, %9.5f)   %.6f           %.3e\n", radius, name.c_str(),
+                  r.negative_points[0], r.attributions(0, 0), r.attributions(0, 1), cos, angle);
+      char suffix[64];
+      std::snprintf(suffix, sizeof suffix, " search=%s radius=%g", name.c_str(), radius);
+      line("neflag_cosine_to_gradient" + std::string(suffix), cos, "%.10f");
+      line("neflag_angle_to_gradient" + std::string(suffix), angle, "%.6e");
+      line("neflag_negative_points" + std::string(suffix), double(r.negative_points[0]), "%.0f");
+      if (search == NeFLAGSearch::guided && radius == 0.1) {
+        line("neflag_norm_ratio_to_gradient search=guided radius=0.1",
+             std::hypot(r.attributions(0, 0), r.attributions(0, 1)) / std::hypot(grad_x(0, 0), grad_x(0, 1)), "%.6f");
+        Tensor<double> zero = {{0.0, 0.0}};
+        line("neflag_sum_attribution radius=0.1", r.attributions(0, 0) + r.attributions(0, 1), "%.6f");
+        line("neflag_f_x_minus_f_0", out.model(Var<double>(xb)).value()(0, 0) - out.model(Var<double>(zero)).value()(0, 0), "%.6f");
+      }
+      if (search == NeFLAGSearch::guided && radius == 0.01) angle_small = angle;
+      if (search == NeFLAGSearch::guided && radius == 0.1) angle_large = angle;
+    }
+  }
+  std::printf("\n%s", lines.c_str());
+
+  // The guided points sit at the minimum of f on the sphere, x − ε∇f/|∇f| + O(ε²):
+  // the direction error is first order in ε (×10 radius → ×10 angle).
+  std::printf("neflag_angle_ratio radius=0.1/0.01 = %.4f\n", angle_large / angle_small);
+  check(angle_small <= 1e-2, "a small sphere points A along grad f(x)");
+  check(angle_large / angle_small > 7 && angle_large / angle_small < 14, "the direction error is first order in the radius");
+
+  // ---- 5. the figure ----------------------------------------------------------
+  Canvas canvas = field_canvas(out, 360, x, 1.2);
+  const Tensor<double> z = circle(x, eps, 48);
+  const std::vector<double> phi48 = flux_density(out, x, eps, 48);
+  for (std::size_t k = 0; k < 48; ++k)  // n̂ scaled by φ: inward (blue) where φ < 0, outward (red) where φ > 0
+    canvas.arrow(z(k, 0), z(k, 1), 0.12 * phi48[k] * (z(k, 0) - x(0)) / eps, 0.12 * phi48[k] * (z(k, 1) - x(1)) / eps, 0.9,
+                 phi48[k] < 0 ? std::array<std::uint8_t, 3>{0, 60, 220} : std::array<std::uint8_t, 3>{210, 0, 0});
+  for (std::size_t k = 0; k < 48; ++k)
+    canvas.dot(z(k, 0), z(k, 1), 3.2, phi48[k] < 0 ? std::array<std::uint8_t, 3>{0, 60, 220} : std::array<std::uint8_t, 3>{210, 0, 0});
+  // Directions only (both drawn 0.4 long): the dense A (black) and ∇f(x) (green).
+  const double a_norm = std::hypot(a_dense[0], a_dense[1]), g_norm = std::hypot(grad_x(0, 0), grad_x(0, 1));
+  canvas.arrow(x(0), x(1), 0.4 * a_dense[0] / a_norm, 0.4 * a_dense[1] / a_norm, 1.6, {0, 0, 0});
+  canvas.arrow(x(0), x(1), 0.4 * grad_x(0, 0) / g_norm, 0.4 * grad_x(0, 1) / g_norm, 1.2, {0, 160, 0});
+  canvas.dot(x(0), x(1), 4, {0, 0, 0});
+  std::filesystem::create_directories(out_dir);
+  write_png(out_dir / "06_neflag_flux.png", canvas.image);
+  std::printf("\nwrote %s\n", (out_dir / "06_neflag_flux.png").string().c_str());
+
+  std::printf("neflag_checks_failed = %d\n", failures);
+  return failures == 0 ? 0 : 1;
+}

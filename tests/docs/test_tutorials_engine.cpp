@@ -1,0 +1,235 @@
+// Runs the programs of tutorials 1–4 (docs/examples/0[1-4]_*.cpp) and checks
+// the numbers they print, with tolerances that follow from the math:
+//   - a gradient by a tape, by dual numbers or by Fluxion equals the
+//     hand-derived formula to a few ulps (≤ 1e-14);
+//   - ⟨u, Jv⟩ = ⟨Jᵀu, v⟩ to rounding (≤ 1e-12);
+//   - a central difference of the gradient has error O(ε²) until rounding
+//     O(1e-16/ε) takes over;
+//   - Riemann left/right sums converge like 1/n (the gap halves when n doubles),
+//     midpoint and trapezoid like 1/n² (it quarters), Gauss–Legendre
+//     exponentially;
+//   - a ReLU network's Hessian is exactly zero, IH of a smooth one satisfies
+//     interaction completeness and symmetry.
+// Each program runs in a fresh scratch directory, which also receives its figures.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <string>
+#include <sys/wait.h>
+
+#include "tests/nn/scratch_dir.hpp"
+
+namespace {
+
+struct TutorialRun {
+  int exit_code = -1;
+  std::string output;
+  std::map<std::string, double> numbers;  // "name words" → value, from lines "name words = value"
+
+  double operator[](const std::string& key) const {
+    auto it = numbers.find(key);
+    if (it == numbers.end()) FAIL("the program printed no line '" << key << " = …'");
+    return it == numbers.end() ? NAN : it->second;
+  }
+};
+
+/// Runs build/docs/examples/tutorial_<name> with the scratch dir as its working
+/// directory and output directory; parses every "key = number" line.
+TutorialRun run_tutorial(const std::string& name, const std::filesystem::path& dir) {
+  const std::string program = std::string(FLUXION_BUILD_DIR) + "/docs/examples/tutorial_" + name;
+  REQUIRE_MESSAGE(std::filesystem::exists(program), "tutorial program not built: " << program);
+  // One OpenMP thread: these problems are tiny, and on a busy machine the
+  // threads of a parallel GEMM spin-wait for each other far longer than the
+  // arithmetic takes. The printed numbers do not depend on the thread count.
+  const std::string command =
+      "cd '" + dir.string() + "' && OMP_NUM_THREADS=1 '" + program + "' '" + dir.string() + "' 2>&1";
+  TutorialRun run;
+  FILE* pipe = ::popen(command.c_str(), "r");
+  REQUIRE(pipe != nullptr);
+  char buffer[4096];
+  while (std::fgets(buffer, sizeof buffer, pipe)) run.output += buffer;
+  const int status = ::pclose(pipe);
+  run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  std::size_t start = 0;
+  while (start < run.output.size()) {
+    std::size_t end = run.output.find('\n', start);
+    if (end == std::string::npos) end = run.output.size();
+    const std::string line = run.output.substr(start, end - start);
+    start = end + 1;
+    const std::size_t eq = line.find(" = ");
+    if (line.empty() || line[0] == '#' || eq == std::string::npos) continue;
+    const std::string value = line.substr(eq + 3);
+    char* stop = nullptr;
+    const double v = std::strtod(value.c_str(), &stop);
+    if (stop != value.c_str()) run.numbers[line.substr(0, eq)] = v;
+  }
+  return run;
+}
+
+bool is_png(const std::filesystem::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  char magic[8] = {};
+  in.read(magic, 8);
+  return in && std::string(magic, 8) == std::string("\x89PNG\r\n\x1a\n", 8);
+}
+
+}  // namespace
+
+TEST_CASE("tutorial 01 reverse mode: tape, Fluxion and finite differences agree with the hand formula") {
+  fluxion::testing::ScratchDir dir("tutorial01");
+  const TutorialRun run = run_tutorial("01_reverse_mode", dir.path);
+  INFO(run.output);
+  CHECK(run.exit_code == 0);
+  CHECK(run["checks_failed"] == 0);
+
+  // f(x, y) = tanh(xy) + x at (0.7, −1.3), derived by hand here once more.
+  const double th = std::tanh(0.7 * -1.3);
+  const double dfdx = -1.3 * (1 - th * th) + 1, dfdy = 0.7 * (1 - th * th);
+  CHECK(std::fabs(run["f"] - (th + 0.7)) <= 1e-15);
+  CHECK(std::fabs(run["hand dfdx"] - dfdx) <= 1e-15);
+  CHECK(std::fabs(run["hand dfdy"] - dfdy) <= 1e-15);
+  CHECK(run["tiny_tape nodes"] == 5);  // x, y, x·y, tanh, +
+  for (const char* who : {"tiny_tape", "fluxion"}) {
+    CAPTURE(who);
+    CHECK(std::fabs(run[std::string(who) + " dfdx"] - dfdx) <= 1e-14);
+    CHECK(std::fabs(run[std::string(who) + " dfdy"] - dfdy) <= 1e-14);
+    CHECK(run[std::string(who) + " error_vs_hand"] <= 1e-14);
+  }
+  CHECK(run["fluxion_grad_transform error_vs_hand"] <= 1e-14);
+  // Central differences with h = 1e-6: truncation ~h² f''' ≈ 1e-12, rounding ~1e-16/h = 1e-10.
+  CHECK(run["finite_difference rel_error"] <= 1e-8);
+  CHECK(run["finite_difference rel_error"] > 0);  // a finite difference is never exact here
+  CHECK(run["gradcheck tanh_net rel_error"] <= 1e-8);
+  // The printed graph: x and y are nodes 0 and 1, mul, tanh, add follow in creation order.
+  CHECK(run.output.find("# node 2: mul(0, 1)") != std::string::npos);
+  CHECK(run.output.find("# node 3: tanh(2)") != std::string::npos);
+  CHECK(run.output.find("# node 4: add(3, 0)") != std::string::npos);
+}
+
+TEST_CASE("tutorial 02 forward mode: duals, jvp/vjp adjointness, exact HVPs and Hessians") {
+  fluxion::testing::ScratchDir dir("tutorial02");
+  const TutorialRun run = run_tutorial("02_forward_mode", dir.path);
+  INFO(run.output);
+  CHECK(run.exit_code == 0);
+  CHECK(run["checks_failed"] == 0);
+
+  CHECK(run["dual error_vs_hand"] <= 1e-14);
+  // ⟨u, Jv⟩ and ⟨Jᵀu, v⟩: the same bilinear form summed in two orders.
+  CHECK(std::fabs(run["adjoint u_dot_Jv"]) > 1e-3);  // not trivially zero
+  CHECK(run["adjoint abs_diff"] <= 1e-12);
+  CHECK(run["batched_jvp max_diff_vs_single"] <= 1e-14);
+  CHECK(run["batched_jvp max_diff_vs_jacobian"] <= 1e-14);
+  // Forward-over-reverse is exact: rounding only.
+  CHECK(run["hvp rel_error_vs_closed_form"] <= 1e-13);
+  CHECK(run["hvp max_diff_vs_reverse_over_reverse"] <= 1e-13);
+  // Finite differences of the gradient: error ∝ ε² while truncation dominates
+  // (ε = 1e-2 → 1e-3 divides it by ~100), then rounding ~1e-16/ε takes over.
+  const double e2 = run["hvp_fd eps=1e-02 rel_error"], e3 = run["hvp_fd eps=1e-03 rel_error"];
+  CHECK(e2 / e3 == doctest::Approx(100).epsilon(0.1));
+  CHECK(run["hvp_fd eps=1e-05 rel_error"] <= 1e-7);
+  CHECK(run["hvp_fd eps=1e-05 rel_error"] >= 1e-14);  // never as exact as the HVP
+  CHECK(run["hessian rel_error_vs_closed_form"] <= 1e-13);
+  CHECK(run["hessian symmetry_gap"] <= 1e-15 * 6 * run["hessian max_abs"]);
+  CHECK(run["hessian max_abs"] > 0.05);  // a Hessian worth looking at
+  CHECK(run["hessian_d128 max_diff_batched_vs_loop"] <= 1e-12);
+  // Timings are printed for the reader, never checked (benchmarks/ holds speed goals).
+  CHECK(run.numbers.count("time hessian_d128 batched_ms") == 1);
+  CHECK(run.numbers.count("time hessian_d128 loop_ms") == 1);
+}
+
+TEST_CASE("tutorial 03 integrated gradients: each quadrature rule closes the completeness gap at its order") {
+  fluxion::testing::ScratchDir dir("tutorial03");
+  const TutorialRun run = run_tutorial("03_integrated_gradients", dir.path);
+  INFO(run.output);
+  CHECK(run.exit_code == 0);
+  CHECK(run["checks_failed"] == 0);
+
+  auto gap = [&](const std::string& rule, int n) { return run["completeness_gap " + rule + " " + std::to_string(n)]; };
+  // Order 1: gap(32)/gap(64) ≈ 2. Order 2: ≈ 4 (trapezoid: ((2n−1)/(n−1))² = 4.13 at n = 32).
+  for (const char* rule : {"riemann_left", "riemann_right"}) {
+    CAPTURE(rule);
+    CHECK(gap(rule, 32) / gap(rule, 64) == doctest::Approx(2).epsilon(0.15));
+    CHECK(gap(rule, 16) / gap(rule, 32) == doctest::Approx(2).epsilon(0.15));
+  }
+  for (const char* rule : {"riemann_midpoint", "trapezoid"}) {
+    CAPTURE(rule);
+    CHECK(gap(rule, 32) / gap(rule, 64) == doctest::Approx(4).epsilon(0.15));
+    CHECK(gap(rule, 16) / gap(rule, 32) == doctest::Approx(4).epsilon(0.15));
+  }
+  // Left and right Riemann sums err by ±(g'(1) − g'(0))/(2n) to first order:
+  // the same size, opposite signs.
+  CHECK(gap("riemann_left", 64) == doctest::Approx(gap("riemann_right", 64)).epsilon(0.05));
+  // Midpoint's leading error is half the trapezoid's (−1/24 vs 1/12 of h² ∫g''').
+  CHECK(gap("trapezoid", 64) / gap("riemann_midpoint", 64) == doctest::Approx(2 * (64.0 / 63) * (64.0 / 63)).epsilon(0.1));
+  // Gauss–Legendre: exponential. 8 nodes beat 64 of any other rule; 16 reach rounding.
+  for (const char* rule : {"riemann_left", "riemann_right", "riemann_midpoint", "trapezoid"})
+    CHECK(gap("gauss_legendre", 8) < gap(rule, 64));
+  CHECK(gap("gauss_legendre", 16) <= 1e-13);
+  CHECK(gap("gauss_legendre", 32) <= 1e-13);
+  CHECK(gap("gauss_legendre", 64) <= 1e-13);
+  // Completeness: the attributions add up to f(x) − f(x').
+  CHECK(std::fabs(run["ig gauss_legendre_64 sum"] - run["output_change"]) <= 1e-13);
+  CHECK(std::fabs(run["output_change"]) > 0.1);
+
+  const auto figure = dir.path / "03_completeness_gap.png";
+  CHECK(is_png(figure));
+  CHECK(run["figure_bytes 03_completeness_gap.png"] == double(std::filesystem::file_size(figure)));
+  CHECK(std::filesystem::file_size(figure) < 100000);
+}
+
+TEST_CASE("tutorial 04 integrated hessians: axioms on the smoothed net, a ReLU net's Hessian is zero") {
+  fluxion::testing::ScratchDir dir("tutorial04");
+  const TutorialRun run = run_tutorial("04_integrated_hessians", dir.path);
+  INFO(run.output);
+  CHECK(run.exit_code == 0);
+  CHECK(run["checks_failed"] == 0);
+
+  // f = x₀x₁ at (2, 3): every entry is 6/4 (exact: the integrands are linear in t).
+  for (const char* entry : {"product gamma_00", "product gamma_01", "product gamma_10", "product gamma_11"})
+    CHECK(std::fabs(run[entry] - 1.5) <= 1e-14);
+  CHECK(run["product completeness_gap"] <= 1e-14);
+
+  CHECK(run["train mse"] <= 0.05);
+  // ReLU: H = 0 exactly (step() is a constant), so Γ is diagonal and misses the kinks.
+  CHECK(run["relu hessian max_abs"] == 0.0);
+  CHECK(run["relu ih max_off_diagonal"] == 0.0);
+  CHECK(run["relu ih completeness_gap"] >= 1e-2);
+  // SoftPlus(10): curvature, and the axioms hold to quadrature accuracy.
+  CHECK(run["smooth10 hessian max_abs"] > 0.1);
+  CHECK(run["smooth10 ih completeness_gap"] <= 1e-8);
+  CHECK(run["smooth10 ih symmetry_gap"] <= 1e-12);
+  CHECK(run["smooth10 ih row_completeness_gap"] <= 1e-8);
+  CHECK(run["smooth10 strongest_pair_i"] == 0);
+  CHECK(run["smooth10 strongest_pair_j"] == 1);
+  // The planted term x₀x₁ alone would give Γ₀₁ = x₀x₁/4; the net learned it approximately.
+  CHECK(run["smooth10 gamma_01"] == doctest::Approx(run["target x0*x1/4"]).epsilon(0.25));
+  // IG of IG by nested autodiff (48×48 Gauss–Legendre) = the −ln t single path.
+  CHECK(run["ig_of_ig_vs_log_weighted max_abs_diff"] <= 1e-9);
+  // The log-weighted Gauss rule beats the paper's grid at equal cost; the grid is O(1/k).
+  CHECK(run["ih_completeness_gap log_weighted 64"] <= 1e-3 * run["ih_completeness_gap paper_grid 8x8"]);
+  CHECK(run["ih_completeness_gap paper_grid 16x16"] / run["ih_completeness_gap paper_grid 32x32"] ==
+        doctest::Approx(2).epsilon(0.15));
+  CHECK(run["ih_completeness_gap log_weighted 16"] < run["ih_completeness_gap paper_grid 4x4"]);
+  // β → ∞ approaches the ReLU net (0 ≤ softplus_β − relu ≤ ln2/β per unit), so the
+  // output drift shrinks with β; but the kinks sharpen, and a fixed number of
+  // nodes integrates the sharper net worse.
+  const char* betas[] = {"1", "3", "10", "30", "100"};
+  for (int i = 0; i + 1 < 5; ++i) {
+    CAPTURE(betas[i]);
+    CHECK(run[std::string("beta ") + betas[i + 1] + " output_drift"] < run[std::string("beta ") + betas[i] + " output_drift"]);
+  }
+  CHECK(run["beta 100 output_drift"] <= 0.01);
+  CHECK(run["beta 10 completeness_gap_32"] <= 1e-8);
+  CHECK(run["beta 100 completeness_gap_32"] >= 1e3 * run["beta 10 completeness_gap_32"]);
+  // … and more nodes fix it: 256 log-weighted nodes integrate even β = 100 well.
+  CHECK(run["beta 100 completeness_gap_256"] <= 1e-3 * run["beta 100 completeness_gap_32"]);
+  CHECK(run["beta 30 completeness_gap_256"] <= 1e-10);
+
+  const auto figure = dir.path / "04_interactions_relu_vs_smooth.png";
+  CHECK(is_png(figure));
+  CHECK(std::filesystem::file_size(figure) < 100000);
+}
