@@ -2,6 +2,9 @@
 // (interaction matrices [N, d, d]): load a model and inputs, run one method,
 // write the result as .npy (and optionally a heatmap PNG), atomically.
 #include <CLI/CLI.hpp>
+
+#include <cmath>
+#include <filesystem>
 #include <iostream>
 
 #include "autodiff/errors.hpp"
@@ -49,9 +52,19 @@ void run(const ExplainFlags& f, bool interactions) {
   }
   ExplainSetup s = prepare_explanation(f);
   const MethodOutput<double> r = run_method(f.method, s.explained, s.x, s.targets, s.settings);
+  for (double v : r.values)
+    if (!std::isfinite(v))
+      throw std::runtime_error(f.input + ": " + f.method + " gives NaN or infinite values for these inputs (the " +
+                               "model's output or its derivatives overflow); nothing was written");
   write_npy(f.out, restore_batch_shape(r.values, s.single_example));
   if (!f.png.empty()) {
-    write_attribution_png(f.png, r.values);  // interactions: one d×d map per example
+    try {
+      write_attribution_png(f.png, r.values);  // interactions: one d×d map per example
+    } catch (...) {
+      std::error_code ignore;
+      std::filesystem::remove(f.out, ignore);  // a failed command leaves no output behind
+      throw;
+    }
   }
   std::cout << f.method << ": " << s.x.shape()[0] << " example(s) -> " << f.out;
   if (!r.completeness_gaps.empty()) {

@@ -14,11 +14,24 @@ namespace fluxion::cli {
 
 namespace {
 
+std::string non_finite_kind(double v) { return std::isnan(v) ? "NaN" : "infinite"; }
+
+/// Attributions of NaN or infinite inputs are meaningless: refuse them.
 void require_finite(const Tensor<double>& t, const std::string& file) {
-  for (std::size_t i = 0; i < t.size(); ++i) {
-    if (!std::isfinite(t.data()[i])) {
-      throw InputError(file + ": value " + std::to_string(i) + " is not finite (NaN or infinity)");
-    }
+  for (std::size_t i = 0; i < t.size(); ++i)
+    if (!std::isfinite(t.data()[i]))
+      throw InputError(file + ": element " + std::to_string(i) + " is " + non_finite_kind(t.data()[i]) +
+                       " (inputs must be finite)");
+}
+
+/// A NaN or infinite weight makes every attribution NaN: refuse the model.
+void require_finite_parameters(const Sequential<double>& model, const std::string& file) {
+  for (const auto& p : model.named_parameters()) {
+    const Tensor<double>& w = p.value.value();
+    for (std::size_t i = 0; i < w.size(); ++i)
+      if (!std::isfinite(w.data()[i]))
+        throw InputError(file + ": parameter \"" + p.name + "\" element " + std::to_string(i) + " is " +
+                         non_finite_kind(w.data()[i]) + " (weights must be finite)");
   }
 }
 
@@ -31,7 +44,8 @@ ExplainSetup prepare_explanation(const ExplainFlags& flags) {
     throw UsageError(e.what());  // an unknown method is a usage mistake: exit code 2
   }
   if (flags.smooth_beta < 0 || !std::isfinite(flags.smooth_beta)) throw UsageError("--smooth-beta must be > 0");
-  if (flags.steps < 0) throw UsageError("--steps must be positive");
+  if (flags.steps < 0)
+    throw UsageError("--steps must be >= 0 (0: the method's default), got " + std::to_string(flags.steps));
   if (flags.batch_size == 0) throw UsageError("--batch-size must be positive");
   const OutputKind kind = [&] {
     try {
@@ -43,6 +57,7 @@ ExplainSetup prepare_explanation(const ExplainFlags& flags) {
 
   ExplainSetup s;
   Sequential<double> loaded = load_model<double>(flags.model);
+  require_finite_parameters(loaded, flags.model);
   s.model = flags.smooth_beta > 0 ? smooth(loaded, flags.smooth_beta) : loaded;
   s.explained.model = as_function(s.model);
   s.explained.kind = kind;
@@ -73,8 +88,13 @@ ExplainSetup prepare_explanation(const ExplainFlags& flags) {
       throw UsageError("--target takes one class or one per example (" + std::to_string(n) + "), got " +
                        std::to_string(flags.targets.size()));
     }
+    const Shape logits = s.model.output_shape();
+    const std::size_t classes = logits.size() == 1 ? logits[0] : 0;
     for (long long t : flags.targets) {
-      if (t < 0) throw UsageError("--target must be a class index >= 0");
+      if (t < 0) throw UsageError("--target must be a class index >= 0, got " + std::to_string(t));
+      if (classes > 0 && std::size_t(t) >= classes)
+        throw UsageError("--target " + std::to_string(t) + " is not a class of the model, which has " +
+                         std::to_string(classes) + " (0.." + std::to_string(classes - 1) + ")");
     }
     for (std::size_t i = 0; i < n; ++i) s.targets.push_back(std::size_t(flags.targets[flags.targets.size() == 1 ? 0 : i]));
   }

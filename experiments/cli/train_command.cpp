@@ -1,7 +1,7 @@
 // `fluxion train`: train a model on MNIST and save it as .safetensors with its
 // architecture and final test accuracy in __metadata__.
 //
-//   fluxion train --arch mlp|cnn|<JSON description> --epochs N --seed S --out model.safetensors
+//   fluxion train --arch mlp|cnn|<JSON description>|<file.json> --epochs N --seed S --out model.safetensors
 //                 [--data data/mnist] [--batch-size B] [--lr LR] [--optimizer adam|sgd]
 //                 [--momentum M] [--weight-decay W] [--schedule constant|cosine]
 //                 [--dtype float32|float64] [--limit N] [--resume] [--smoothing-report]
@@ -9,13 +9,18 @@
 // Each epoch prints loss, train and test accuracy and images/s, and writes a
 // checkpoint "<out stem>.checkpoint.safetensors" atomically; --resume picks
 // it up and continues with results identical to an uninterrupted run
-// (nn/training/trainer.hpp). Bad flags: one sentence, exit 2.
+// (nn/training/trainer.hpp). Bad flags: one sentence, exit 2; bad files
+// (architecture file, data, checkpoint): one sentence naming the file, exit 1.
 #include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
+#include <sstream>
 
 #include "autodiff/errors.hpp"
 #include "experiments/cli/commands.hpp"
@@ -40,6 +45,56 @@ std::filesystem::path checkpoint_path(const std::filesystem::path& out) {
   return out.parent_path() / (out.stem().string() + ".checkpoint.safetensors");
 }
 
+// An architecture file is small; anything past this is not one.
+constexpr std::uintmax_t kMaxArchitectureFileBytes = 1 << 20;
+
+/// --arch is a preset, inline JSON, or the path of a JSON file. Returns the
+/// description and where it came from (for messages). A bad flag is a
+/// UsageError; a bad file an InputError naming it.
+std::pair<std::string, std::string> architecture_source(const std::string& arch) {
+  const auto presets = preset_names();
+  const bool inline_json = arch.find_first_not_of(" \t\n") != std::string::npos &&
+                           arch[arch.find_first_not_of(" \t\n")] == '{';
+  if (inline_json || std::find(presets.begin(), presets.end(), arch) != presets.end()) return {arch, "--arch"};
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(arch, ec))
+    throw UsageError("--arch: '" + arch + "' is neither a preset (mlp, cnn), a JSON description nor a JSON file");
+  const std::uintmax_t size = std::filesystem::file_size(arch, ec);
+  if (ec) throw InputError(arch + ": cannot read the file size (" + ec.message() + ")");
+  if (size > kMaxArchitectureFileBytes)
+    throw InputError(arch + ": " + std::to_string(size) + " bytes is too large for an architecture description " +
+                     "(limit 1 MiB)");
+  std::ifstream in(arch, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (!in) throw InputError(arch + ": cannot read the file");
+  // Say where the JSON breaks; never echo the file's (maybe binary) bytes.
+  try {
+    (void)nlohmann::json::parse(text.str());
+  } catch (const nlohmann::json::parse_error& e) {
+    throw InputError(arch + ": not valid JSON (syntax error at byte " + std::to_string(e.byte) + ")");
+  }
+  return {text.str(), arch};
+}
+
+/// The model must take the data's examples and have a logit for every label.
+template <class T>
+void check_model_fits_data(const Sequential<T>& model, const Dataset<T>& train, const Dataset<T>& test,
+                           const std::filesystem::path& data_dir) {
+  const Shape example(train.inputs.shape().begin() + 1, train.inputs.shape().end());
+  if (example != model.input_shape())
+    throw InputError((data_dir / "train-images-idx3-ubyte").string() + ": images of shape " + shape_str(example) +
+                     " do not fit the model, which takes examples of shape " + shape_str(model.input_shape()));
+  const Shape out = model.output_shape();
+  std::size_t largest = 0;
+  for (const auto* d : {&train, &test})
+    for (std::size_t label : d->labels) largest = std::max(largest, label);
+  if (out.size() != 1 || out[0] <= largest)
+    throw InputError((data_dir / "train-labels-idx1-ubyte").string() + ": labels go up to " +
+                     std::to_string(largest) + " but the model outputs " + shape_str(out) +
+                     " (it needs one logit per class)");
+}
+
 std::string percent(double fraction) {
   char s[32];
   std::snprintf(s, sizeof s, "%.2f%%", 100 * fraction);
@@ -49,14 +104,17 @@ std::string percent(double fraction) {
 template <class T>
 void run(const TrainFlags& f) {
   Sequential<T> model;
+  const auto [description, source] = architecture_source(f.arch);
   try {
-    model = build_model<T>(f.arch, f.seed, "--arch");
+    model = build_model<T>(description, f.seed, source);
   } catch (const InputError& e) {
-    throw UsageError(e.what());
+    if (source == "--arch") throw UsageError(e.what());  // a bad flag value
+    throw;                                               // a bad file
   }
   Dataset<T> train = load_mnist_dataset<T>(f.data, "train");
   Dataset<T> test = load_mnist_dataset<T>(f.data, "test");
   if (f.limit > 0) train = head_of(train, f.limit);
+  check_model_fits_data(model, train, test, f.data);
 
   TrainConfig config;
   config.epochs = f.epochs;
@@ -70,8 +128,11 @@ void run(const TrainFlags& f) {
   config.checkpoint = checkpoint_path(f.out);
   config.resume = f.resume;
 
-  if (!f.out.empty() && std::filesystem::path(f.out).has_parent_path())
-    std::filesystem::create_directories(std::filesystem::path(f.out).parent_path());
+  if (const std::filesystem::path folder = std::filesystem::path(f.out).parent_path(); !folder.empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(folder, ec);
+    if (ec) throw InputError("cannot create the folder '" + folder.string() + "' for --out (" + ec.message() + ")");
+  }
   std::cout << "training " << (f.arch.size() > 20 ? "custom" : f.arch) << " (" << model.named_parameters().size()
             << " parameter tensors) on " << train.size() << " images, " << f.dtype << ", " << f.optimizer
             << " lr " << f.lr << ", batch " << f.batch_size << ", seed " << f.seed << "\n";
@@ -113,7 +174,8 @@ void run(const TrainFlags& f) {
 void register_train_command(CLI::App& app) {
   auto f = std::make_shared<TrainFlags>();
   auto* cmd = app.add_subcommand("train", "Train an MLP/CNN on MNIST and save it as .safetensors");
-  cmd->add_option("--arch", f->arch, "mlp, cnn, or a JSON architecture description")->required();
+  cmd->add_option("--arch", f->arch, "mlp, cnn, a JSON architecture description, or a .json file holding one")
+      ->required();
   cmd->add_option("--out", f->out, "Output model file (.safetensors)")->required();
   cmd->add_option("--epochs", f->epochs, "Number of epochs")->capture_default_str();
   cmd->add_option("--seed", f->seed, "Seed of initialisation, shuffling and dropout")->capture_default_str();

@@ -16,6 +16,7 @@
 
 #include <filesystem>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "autodiff/tensor.hpp"
@@ -28,6 +29,11 @@ Tensor<float> read_idx_images(const std::filesystem::path& path);
 
 /// Reads an IDX label file; every label must be 0..9.
 std::vector<int> read_idx_labels(const std::filesystem::path& path);
+
+/// The same readers for IDX bytes already in memory; `source` names them in
+/// errors the way the path does for files ("<source>: <problem>").
+Tensor<float> parse_idx_images(std::string_view bytes, const std::string& source);
+std::vector<int> parse_idx_labels(std::string_view bytes, const std::string& source);
 
 /// One MNIST split: images [N, 28, 28] in [0, 1] and N labels.
 struct MnistSplit {

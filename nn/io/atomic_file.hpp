@@ -1,6 +1,8 @@
 // Atomic file output: write everything to "<path>.tmp.<pid>" in the same
-// directory, flush, then rename over <path>. A crash or a full disk never
-// leaves a half-written <path> behind.
+// directory, fsync it, then rename it over <path>. A crash, a kill or a full
+// disk never leaves a half-written <path> behind: readers see the old file or
+// the new one. Temporaries left by a killed writer (whose pid no longer runs)
+// are removed by the next write to the same path.
 #pragma once
 
 #include <filesystem>
@@ -10,13 +12,13 @@
 
 namespace fluxion {
 
-/// Calls `write(out)` on a temporary file beside `path`, then renames it to
-/// `path`. Throws InputError naming `path` if anything fails (the temp file
-/// is removed).
+/// Calls `write(out)` on an in-memory stream, then writes the bytes
+/// atomically to `path`. Throws InputError("cannot write '<path>': <problem>")
+/// if anything fails (the temporary file is removed).
 void write_file_atomically(const std::filesystem::path& path,
                            const std::function<void(std::ostream&)>& write);
 
-/// Convenience: atomically write the given bytes.
+/// Atomically writes the given bytes to `path` (same guarantees).
 void write_bytes_atomically(const std::filesystem::path& path, std::string_view bytes);
 
 }  // namespace fluxion

@@ -8,6 +8,8 @@
 //      then dtype / order / shape checks and the exact data size;
 //   3. the element bytes, read straight into the tensor (or converted in
 //      small chunks when the stored float type differs from T).
+// Files and in-memory bytes go through the same stream reader; only the
+// name in the errors ("<source>: <problem>") and the stream differ.
 #include "nn/io/npy.hpp"
 
 #include <algorithm>
@@ -18,6 +20,7 @@
 #include <cstring>
 #include <fstream>
 #include <limits>
+#include <sstream>
 #include <string_view>
 #include <vector>
 
@@ -34,13 +37,14 @@ static_assert(std::endian::native == std::endian::little,
 
 constexpr std::string_view kMagic = "\x93NUMPY";
 constexpr std::uint64_t kMaxHeaderBytes = 1u << 20;      // numpy itself writes < 1 KiB
+constexpr std::size_t kMaxRank = 64;                     // numpy's NPY_MAXDIMS
 constexpr std::uint64_t kMaxElements = 1ull << 31;
 constexpr std::uint64_t kMaxDataBytes = 4ull << 30;      // 4 GiB
 constexpr std::size_t kDataAlignment = 64;               // numpy aligns the data to 64 bytes
 constexpr std::size_t kChunkElements = 1 << 16;          // conversion buffer size
 
-[[noreturn]] void fail(const fs::path& path, const std::string& problem) {
-  throw InputError(path.string() + ": " + problem);
+[[noreturn]] void fail(const std::string& source, const std::string& problem) {
+  throw InputError(source + ": " + problem);
 }
 
 /// a * b, or false when the product does not fit in 64 bits.
@@ -53,23 +57,23 @@ bool checked_mul(std::uint64_t a, std::uint64_t b, std::uint64_t& product) {
 /// Size of a regular file; clear errors for missing files and directories.
 std::uint64_t existing_file_size(const fs::path& path) {
   std::error_code ec;
-  if (!fs::exists(path, ec)) fail(path, "file does not exist");
-  if (!fs::is_regular_file(path, ec)) fail(path, "is not a regular file");
+  if (!fs::exists(path, ec)) fail(path.string(), "file does not exist");
+  if (!fs::is_regular_file(path, ec)) fail(path.string(), "is not a regular file");
   const std::uint64_t size = fs::file_size(path, ec);
-  if (ec) fail(path, "cannot read the file size (" + ec.message() + ")");
+  if (ec) fail(path.string(), "cannot read the file size (" + ec.message() + ")");
   return size;
 }
 
 std::ifstream open_for_reading(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) fail(path, "cannot open the file for reading");
+  if (!in) fail(path.string(), "cannot open the file for reading");
   return in;
 }
 
-void read_exact(std::istream& in, void* dst, std::uint64_t bytes, const fs::path& path) {
+void read_exact(std::istream& in, void* dst, std::uint64_t bytes, const std::string& source) {
   in.read(static_cast<char*>(dst), static_cast<std::streamsize>(bytes));
   if (!in || static_cast<std::uint64_t>(in.gcount()) != bytes)
-    fail(path, "read failed (the file changed or an I/O error occurred)");
+    fail(source, "read failed (the file changed or an I/O error occurred)");
 }
 
 /// Everything the header says, validated against the file size.
@@ -85,7 +89,7 @@ struct NpyHeader {
 /// It accepts single or double quotes, any spacing and trailing commas.
 class HeaderDictParser {
  public:
-  HeaderDictParser(std::string_view text, const fs::path& path) : text_(text), path_(path) {}
+  HeaderDictParser(std::string_view text, const std::string& source) : text_(text), source_(source) {}
 
   /// Parses the dict, requiring exactly the keys descr, fortran_order, shape.
   void parse(std::string& descr, bool& fortran_order, Shape& shape) {
@@ -121,7 +125,7 @@ class HeaderDictParser {
   }
 
  private:
-  [[noreturn]] void bad(const std::string& problem) { fail(path_, problem); }
+  [[noreturn]] void bad(const std::string& problem) { fail(source_, problem); }
 
   void skip_spaces() {
     while (pos_ < text_.size() && std::strchr(" \t\r\n", text_[pos_]) != nullptr) ++pos_;
@@ -189,84 +193,99 @@ class HeaderDictParser {
   }
 
   std::string_view text_;
-  const fs::path& path_;
+  const std::string& source_;
   std::size_t pos_ = 0;
 };
 
 /// Reads and checks the magic, version and header length; returns the header
 /// text and sets `data_offset` to the first byte after it.
-std::string read_header_text(std::istream& in, std::uint64_t file_size, const fs::path& path,
+std::string read_header_text(std::istream& in, std::uint64_t file_size, const std::string& source,
                              std::uint64_t& data_offset) {
-  if (file_size == 0) fail(path, "file is empty, not a .npy file");
+  if (file_size == 0) fail(source, "file is empty, not a .npy file");
   char prefix[12] = {};
   const std::size_t fixed = static_cast<std::size_t>(std::min<std::uint64_t>(file_size, 8));
-  read_exact(in, prefix, fixed, path);
+  read_exact(in, prefix, fixed, source);
   if (fixed < kMagic.size() || std::string_view(prefix, kMagic.size()) != kMagic)
-    fail(path, "is not a .npy file (the \\x93NUMPY magic bytes are missing)");
-  if (fixed < 8) fail(path, "file is truncated inside the .npy prefix");
+    fail(source, "is not a .npy file (the \\x93NUMPY magic bytes are missing)");
+  if (fixed < 8) fail(source, "file is truncated inside the .npy prefix");
 
   const auto major = static_cast<unsigned char>(prefix[6]);
   const auto minor = static_cast<unsigned char>(prefix[7]);
   if ((major != 1 && major != 2 && major != 3) || minor != 0)
-    fail(path, "unsupported .npy format version " + std::to_string(major) + "." + std::to_string(minor) +
-                   " (Fluxion reads 1.0, 2.0 and 3.0)");
+    fail(source, "unsupported .npy format version " + std::to_string(major) + "." + std::to_string(minor) +
+                     " (Fluxion reads 1.0, 2.0 and 3.0)");
 
   const std::size_t length_bytes = major == 1 ? 2 : 4;  // little-endian u16 or u32
-  if (file_size < 8 + length_bytes) fail(path, "file is truncated inside the .npy prefix");
-  read_exact(in, prefix + 8, length_bytes, path);
+  if (file_size < 8 + length_bytes) fail(source, "file is truncated inside the .npy prefix");
+  read_exact(in, prefix + 8, length_bytes, source);
   std::uint64_t header_length = 0;
   for (std::size_t i = 0; i < length_bytes; ++i)
     header_length |= std::uint64_t{static_cast<unsigned char>(prefix[8 + i])} << (8 * i);
 
   const std::uint64_t header_start = 8 + length_bytes;
   if (header_length > file_size - header_start)
-    fail(path, "header length " + std::to_string(header_length) + " exceeds the file size (" +
-                   std::to_string(file_size) + " bytes)");
+    fail(source, "header length " + std::to_string(header_length) + " exceeds the file size (" +
+                     std::to_string(file_size) + " bytes)");
   if (header_length > kMaxHeaderBytes)
-    fail(path, "header length " + std::to_string(header_length) + " is above the 1 MiB limit");
+    fail(source, "header length " + std::to_string(header_length) + " is above the 1 MiB limit");
 
   std::string text(static_cast<std::size_t>(header_length), '\0');
-  read_exact(in, text.data(), header_length, path);
+  read_exact(in, text.data(), header_length, source);
   data_offset = header_start + header_length;
   return text;
 }
 
 /// Parses and validates the whole header: dtype, order, shape, exact data size.
-NpyHeader read_header(std::istream& in, std::uint64_t file_size, const fs::path& path) {
+NpyHeader read_header(std::istream& in, std::uint64_t file_size, const std::string& source) {
   NpyHeader header;
-  const std::string text = read_header_text(in, file_size, path, header.data_offset);
+  const std::string text = read_header_text(in, file_size, source, header.data_offset);
 
   bool fortran_order = false;
-  HeaderDictParser(text, path).parse(header.descr, fortran_order, header.shape);
+  HeaderDictParser(text, source).parse(header.descr, fortran_order, header.shape);
 
   if (header.descr != "<f4" && header.descr != "<f8")
-    fail(path, "dtype '" + header.descr +
-                   "' is not supported (Fluxion reads only '<f4' float32 and '<f8' float64 arrays)");
+    fail(source, "dtype '" + header.descr +
+                     "' is not supported (Fluxion reads only '<f4' float32 and '<f8' float64 arrays)");
   if (fortran_order)
-    fail(path, "array is stored in Fortran order; save it in C order (np.ascontiguousarray) instead");
+    fail(source, "array is stored in Fortran order; save it in C order (np.ascontiguousarray) instead");
 
-  std::uint64_t count = 1;
-  for (std::size_t extent : header.shape)
-    if (!checked_mul(count, extent, count))
-      fail(path, "shape " + shape_str(header.shape) + " has too many elements (the count overflows 64 bits)");
-  if (count > kMaxElements)
-    fail(path, "shape " + shape_str(header.shape) + " has " + std::to_string(count) +
-                   " elements, above the limit of 2^31");
+  if (header.shape.size() > kMaxRank)
+    fail(source, "shape has " + std::to_string(header.shape.size()) + " dimensions, above numpy's limit of " +
+                     std::to_string(kMaxRank));
+  // Count the elements. The non-zero extents are limited even when another
+  // one is 0: the tensor's (signed) strides are products of them.
+  std::uint64_t span = 1;  // the product of the non-zero extents
+  bool overflow = false, empty = false;
+  for (std::size_t extent : header.shape) {
+    if (extent == 0)
+      empty = true;
+    else
+      overflow = overflow || !checked_mul(span, extent, span);
+  }
+  if (empty && (overflow || span > kMaxElements))
+    fail(source, "shape " + shape_str(header.shape) +
+                     " holds no elements, but its other extents multiply to more than 2^31 (the size limit)");
+  if (overflow)
+    fail(source, "shape " + shape_str(header.shape) + " has too many elements (the count overflows 64 bits)");
+  if (span > kMaxElements)
+    fail(source, "shape " + shape_str(header.shape) + " has " + std::to_string(span) +
+                     " elements, above the limit of 2^31");
+  const std::uint64_t count = empty ? 0 : span;
   const std::uint64_t item_size = header.descr == "<f4" ? 4 : 8;
   const std::uint64_t data_bytes = count * item_size;  // cannot overflow: count <= 2^31
   if (data_bytes > kMaxDataBytes)
-    fail(path, "shape " + shape_str(header.shape) + " needs " + std::to_string(data_bytes) +
-                   " data bytes, above the 4 GiB limit");
+    fail(source, "shape " + shape_str(header.shape) + " needs " + std::to_string(data_bytes) +
+                     " data bytes, above the 4 GiB limit");
 
   const std::uint64_t remaining = file_size - header.data_offset;
   if (remaining < data_bytes)
-    fail(path, "file is truncated: shape " + shape_str(header.shape) + " of " + header.descr + " needs " +
-                   std::to_string(data_bytes) + " data bytes but only " + std::to_string(remaining) +
-                   " follow the header");
+    fail(source, "file is truncated: shape " + shape_str(header.shape) + " of " + header.descr + " needs " +
+                     std::to_string(data_bytes) + " data bytes but only " + std::to_string(remaining) +
+                     " follow the header");
   if (remaining > data_bytes)
-    fail(path, "data size does not match the shape: " + shape_str(header.shape) + " of " + header.descr +
-                   " needs " + std::to_string(data_bytes) + " bytes but " + std::to_string(remaining) +
-                   " follow the header");
+    fail(source, "data size does not match the shape: " + shape_str(header.shape) + " of " + header.descr +
+                     " needs " + std::to_string(data_bytes) + " bytes but " + std::to_string(remaining) +
+                     " follow the header");
   header.element_count = count;
   return header;
 }
@@ -280,29 +299,41 @@ std::string short_number(double value) {
 
 /// One stored value as T; narrowing double -> float must stay in range.
 template <class T, class Stored>
-T convert_element(Stored value, std::uint64_t index, const fs::path& path) {
+T convert_element(Stored value, std::uint64_t index, const std::string& source) {
   if constexpr (sizeof(T) < sizeof(Stored)) {
     if (std::isfinite(value) && std::fabs(value) > static_cast<Stored>(std::numeric_limits<T>::max()))
-      fail(path, "element " + std::to_string(index) + " (" + short_number(static_cast<double>(value)) +
-                     ") does not fit in float32; read the file as double");
+      fail(source, "element " + std::to_string(index) + " (" + short_number(static_cast<double>(value)) +
+                       ") does not fit in float32; read the file as double");
   }
   return static_cast<T>(value);
 }
 
 /// Reads `count` stored elements into `dst`, converting Stored -> T.
 template <class T, class Stored>
-void read_elements(std::istream& in, T* dst, std::uint64_t count, const fs::path& path) {
+void read_elements(std::istream& in, T* dst, std::uint64_t count, const std::string& source) {
   if constexpr (std::is_same_v<T, Stored>) {
-    read_exact(in, dst, count * sizeof(T), path);
+    read_exact(in, dst, count * sizeof(T), source);
   } else {
     std::vector<Stored> chunk(static_cast<std::size_t>(std::min<std::uint64_t>(count, kChunkElements)));
     for (std::uint64_t done = 0; done < count;) {
       const std::uint64_t n = std::min<std::uint64_t>(count - done, chunk.size());
-      read_exact(in, chunk.data(), n * sizeof(Stored), path);
-      for (std::uint64_t i = 0; i < n; ++i) dst[done + i] = convert_element<T>(chunk[i], done + i, path);
+      read_exact(in, chunk.data(), n * sizeof(Stored), source);
+      for (std::uint64_t i = 0; i < n; ++i) dst[done + i] = convert_element<T>(chunk[i], done + i, source);
       done += n;
     }
   }
+}
+
+/// A whole .npy array of `size` bytes read from `in`, named `source` in errors.
+template <class T>
+Tensor<T> read_array(std::istream& in, std::uint64_t size, const std::string& source) {
+  const NpyHeader header = read_header(in, size, source);
+  Tensor<T> tensor(header.shape);
+  if (header.descr == "<f4")
+    read_elements<T, float>(in, tensor.data(), header.element_count, source);
+  else
+    read_elements<T, double>(in, tensor.data(), header.element_count, source);
+  return tensor;
 }
 
 // ---------------------------------------------------------------- writing
@@ -348,36 +379,41 @@ std::string npy_prefix(std::string_view descr, const Shape& shape) {
 std::string npy_dtype(const fs::path& path) {
   const std::uint64_t size = existing_file_size(path);
   std::ifstream in = open_for_reading(path);
-  return read_header(in, size, path).descr;
+  return read_header(in, size, path.string()).descr;
 }
 
 template <class T>
 Tensor<T> read_npy(const fs::path& path) {
   const std::uint64_t size = existing_file_size(path);
   std::ifstream in = open_for_reading(path);
-  const NpyHeader header = read_header(in, size, path);
+  return read_array<T>(in, size, path.string());
+}
 
-  Tensor<T> tensor(header.shape);
-  if (header.descr == "<f4")
-    read_elements<T, float>(in, tensor.data(), header.element_count, path);
-  else
-    read_elements<T, double>(in, tensor.data(), header.element_count, path);
-  return tensor;
+template <class T>
+Tensor<T> parse_npy(std::string_view bytes, const std::string& source) {
+  std::istringstream in{std::string(bytes)};
+  return read_array<T>(in, bytes.size(), source);
+}
+
+template <class T>
+void write_npy(std::ostream& out, const Tensor<T>& tensor) {
+  const std::string prefix = npy_prefix(descr_of<T>(), shape_of(tensor));
+  out.write(prefix.data(), static_cast<std::streamsize>(prefix.size()));
+  out.write(reinterpret_cast<const char*>(tensor.data()), static_cast<std::streamsize>(tensor.size() * sizeof(T)));
 }
 
 template <class T>
 void write_npy(const fs::path& path, const Tensor<T>& tensor) {
-  const std::string prefix = npy_prefix(descr_of<T>(), shape_of(tensor));
-  write_file_atomically(path, [&](std::ostream& out) {
-    out.write(prefix.data(), static_cast<std::streamsize>(prefix.size()));
-    out.write(reinterpret_cast<const char*>(tensor.data()),
-              static_cast<std::streamsize>(tensor.size() * sizeof(T)));
-  });
+  write_file_atomically(path, [&](std::ostream& out) { write_npy(out, tensor); });
 }
 
 template Tensor<float> read_npy<float>(const fs::path&);
 template Tensor<double> read_npy<double>(const fs::path&);
+template Tensor<float> parse_npy<float>(std::string_view, const std::string&);
+template Tensor<double> parse_npy<double>(std::string_view, const std::string&);
 template void write_npy<float>(const fs::path&, const Tensor<float>&);
 template void write_npy<double>(const fs::path&, const Tensor<double>&);
+template void write_npy<float>(std::ostream&, const Tensor<float>&);
+template void write_npy<double>(std::ostream&, const Tensor<double>&);
 
 }  // namespace fluxion

@@ -14,12 +14,15 @@
 // Fluxion reads and writes only little-endian float32 ('<f4') and float64
 // ('<f8') arrays in C order (row-major), which is what `np.save` produces for
 // float arrays on every common machine. A 0-d array has shape `()` and one
-// element. Everything read from disk is validated before memory is allocated;
-// problems raise `InputError("<path>: <problem>")`.
+// element; like numpy, at most 64 dimensions. Everything read from disk is
+// validated before memory is allocated (at most 2^31 elements, 4 GiB of data,
+// a 1 MiB header); problems raise `InputError("<path>: <problem>")`.
 #pragma once
 
 #include <filesystem>
+#include <ostream>
 #include <string>
+#include <string_view>
 
 #include "autodiff/tensor.hpp"
 
@@ -31,6 +34,11 @@ namespace fluxion {
 template <class T>
 Tensor<T> read_npy(const std::filesystem::path& path);
 
+/// The same reader for .npy bytes already in memory; `source` names them in
+/// errors the way the path does for files ("<source>: <problem>").
+template <class T>
+Tensor<T> parse_npy(std::string_view bytes, const std::string& source);
+
 /// The stored dtype of a .npy file: "<f4" or "<f8" (validates the header).
 std::string npy_dtype(const std::filesystem::path& path);
 
@@ -38,5 +46,9 @@ std::string npy_dtype(const std::filesystem::path& path);
 /// '<f4', T = double writes '<f8'.
 template <class T>
 void write_npy(const std::filesystem::path& path, const Tensor<T>& tensor);
+
+/// Writes the bytes of that file to `out` (for in-memory round trips).
+template <class T>
+void write_npy(std::ostream& out, const Tensor<T>& tensor);
 
 }  // namespace fluxion

@@ -4,8 +4,11 @@
 //   file size >= 8 -> header length fits the file and the 100 MB cap ->
 //   the header is a JSON object -> every entry has a supported dtype, a shape
 //   and data_offsets whose length matches the shape -> all offsets lie inside
-//   the buffer and no two tensors share bytes -> __metadata__ is string->string.
-// Only then is each tensor read from its byte range.
+//   the buffer, no two tensors share bytes and the buffer ends where the last
+//   tensor ends -> __metadata__ is string->string.
+// Only then is each tensor read from its byte range. Files and in-memory
+// bytes go through the same stream reader; only the name in the errors
+// ("<source>: <problem>") and the stream differ.
 #include "nn/io/safetensors.hpp"
 
 #include <algorithm>
@@ -15,6 +18,7 @@
 #include <cstdio>
 #include <fstream>
 #include <limits>
+#include <sstream>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -36,8 +40,8 @@ constexpr std::size_t kHeaderAlignment = 8;
 constexpr std::size_t kChunkElements = 1 << 16;
 constexpr const char* kMetadataKey = "__metadata__";
 
-[[noreturn]] void fail(const fs::path& path, const std::string& problem) {
-  throw InputError(path.string() + ": " + problem);
+[[noreturn]] void fail(const std::string& source, const std::string& problem) {
+  throw InputError(source + ": " + problem);
 }
 
 bool checked_mul(std::uint64_t a, std::uint64_t b, std::uint64_t& product) {
@@ -59,98 +63,112 @@ struct TensorEntry {
 
 std::uint64_t existing_file_size(const fs::path& path) {
   std::error_code ec;
-  if (!fs::exists(path, ec)) fail(path, "file does not exist");
-  if (!fs::is_regular_file(path, ec)) fail(path, "is not a regular file");
+  if (!fs::exists(path, ec)) fail(path.string(), "file does not exist");
+  if (!fs::is_regular_file(path, ec)) fail(path.string(), "is not a regular file");
   const std::uint64_t size = fs::file_size(path, ec);
-  if (ec) fail(path, "cannot read the file size (" + ec.message() + ")");
+  if (ec) fail(path.string(), "cannot read the file size (" + ec.message() + ")");
   return size;
 }
 
-void read_exact(std::istream& in, void* dst, std::uint64_t bytes, const fs::path& path) {
+void read_exact(std::istream& in, void* dst, std::uint64_t bytes, const std::string& source) {
   in.read(static_cast<char*>(dst), static_cast<std::streamsize>(bytes));
   if (!in || static_cast<std::uint64_t>(in.gcount()) != bytes)
-    fail(path, "read failed (the file changed or an I/O error occurred)");
+    fail(source, "read failed (the file changed or an I/O error occurred)");
 }
 
 /// The first 8 bytes: the JSON header length, checked against the file.
-std::uint64_t read_header_length(std::istream& in, std::uint64_t file_size, const fs::path& path) {
-  if (file_size == 0) fail(path, "file is empty, not a safetensors file");
+std::uint64_t read_header_length(std::istream& in, std::uint64_t file_size, const std::string& source) {
+  if (file_size == 0) fail(source, "file is empty, not a safetensors file");
   if (file_size < 8)
-    fail(path, "file is truncated: " + std::to_string(file_size) +
-                   " bytes is too short for the 8-byte safetensors header length");
+    fail(source, "file is truncated: " + std::to_string(file_size) +
+                     " bytes is too short for the 8-byte safetensors header length");
   unsigned char bytes[8];
-  read_exact(in, bytes, 8, path);
+  read_exact(in, bytes, 8, source);
   std::uint64_t length = 0;
   for (int i = 0; i < 8; ++i) length |= std::uint64_t{bytes[i]} << (8 * i);
   if (length > file_size - 8)
-    fail(path, "header length " + std::to_string(length) + " exceeds the file size (" +
-                   std::to_string(file_size) + " bytes); the file is truncated or not a safetensors file");
+    fail(source, "header length " + std::to_string(length) + " exceeds the file size (" +
+                     std::to_string(file_size) + " bytes); the file is truncated or not a safetensors file");
   if (length > kMaxHeaderBytes)
-    fail(path, "header length " + std::to_string(length) + " is above the 100 MB limit");
+    fail(source, "header length " + std::to_string(length) + " is above the 100 MB limit");
   return length;
 }
 
-json parse_header_json(const std::string& text, const fs::path& path) {
+json parse_header_json(const std::string& text, const std::string& source) {
   json header;
   try {
     header = json::parse(text);
   } catch (const json::exception&) {
-    fail(path, "the header is not valid JSON (the file is corrupt or not a safetensors file)");
+    fail(source, "the header is not valid JSON (the file is corrupt or not a safetensors file)");
   }
-  if (!header.is_object()) fail(path, "the JSON header is not an object");
+  if (!header.is_object()) fail(source, "the JSON header is not an object");
   return header;
 }
 
 /// A JSON array of non-negative integers.
-std::vector<std::uint64_t> unsigned_list(const json& j, const std::string& what, const fs::path& path) {
-  if (!j.is_array()) fail(path, what + " is not a JSON array");
+std::vector<std::uint64_t> unsigned_list(const json& j, const std::string& what, const std::string& source) {
+  if (!j.is_array()) fail(source, what + " is not a JSON array");
   std::vector<std::uint64_t> values;
   for (const json& v : j) {
-    if (!v.is_number_unsigned()) fail(path, what + " holds something other than non-negative integers");
+    if (!v.is_number_unsigned()) fail(source, what + " holds something other than non-negative integers");
     values.push_back(v.get<std::uint64_t>());
   }
   return values;
 }
 
-TensorEntry parse_entry(const std::string& name, const json& j, const fs::path& path) {
+TensorEntry parse_entry(const std::string& name, const json& j, const std::string& source) {
   const std::string where = "tensor '" + name + "'";
-  if (!j.is_object()) fail(path, where + " is not described by a JSON object");
+  if (!j.is_object()) fail(source, where + " is not described by a JSON object");
   for (const char* key : {"dtype", "shape", "data_offsets"})
-    if (!j.contains(key)) fail(path, where + " lacks the '" + key + "' entry");
-  if (!j["dtype"].is_string()) fail(path, where + " has a dtype that is not a string");
+    if (!j.contains(key)) fail(source, where + " lacks the '" + key + "' entry");
+  if (!j["dtype"].is_string()) fail(source, where + " has a dtype that is not a string");
 
   TensorEntry e;
   e.name = name;
   e.dtype = j["dtype"].get<std::string>();
   if (e.dtype != "F32" && e.dtype != "F64")
-    fail(path, where + " has dtype " + e.dtype +
-                   ", but Fluxion reads only F32 and F64 (convert it with tensor.float() before saving)");
+    fail(source, where + " has dtype " + e.dtype +
+                     ", but Fluxion reads only F32 and F64 (convert it with tensor.float() before saving)");
 
-  for (std::uint64_t extent : unsigned_list(j["shape"], where + " shape", path))
+  for (std::uint64_t extent : unsigned_list(j["shape"], where + " shape", source))
     e.shape.push_back(static_cast<std::size_t>(extent));
-  const auto offsets = unsigned_list(j["data_offsets"], where + " data_offsets", path);
-  if (offsets.size() != 2) fail(path, where + " data_offsets must hold exactly [begin, end]");
+  const auto offsets = unsigned_list(j["data_offsets"], where + " data_offsets", source);
+  if (offsets.size() != 2) fail(source, where + " data_offsets must hold exactly [begin, end]");
   e.begin = offsets[0];
   e.end = offsets[1];
-  if (e.begin > e.end) fail(path, where + " has data_offsets with begin > end");
+  if (e.begin > e.end) fail(source, where + " has data_offsets with begin > end");
 
-  std::uint64_t bytes = item_size(e.dtype);
-  for (std::size_t extent : e.shape)
-    if (!checked_mul(bytes, extent, bytes))
-      fail(path, where + " shape " + shape_str(e.shape) + " is too large (the byte count overflows 64 bits)");
+  // The byte count, and the same product over the non-zero extents only: an
+  // empty tensor's other extents must fit too, since the tensor's (signed)
+  // strides are products of them.
+  std::uint64_t span = item_size(e.dtype);
+  bool overflow = false, empty = false;
+  for (std::size_t extent : e.shape) {
+    if (extent == 0)
+      empty = true;
+    else
+      overflow = overflow || !checked_mul(span, extent, span);
+  }
+  if (overflow && empty)
+    fail(source, where + " shape " + shape_str(e.shape) +
+                     " holds no elements, but its other extents are too large (their byte count overflows 64 bits)");
+  if (overflow)
+    fail(source, where + " shape " + shape_str(e.shape) + " is too large (the byte count overflows 64 bits)");
+  const std::uint64_t bytes = empty ? 0 : span;
   if (bytes != e.end - e.begin)
-    fail(path, where + " shape " + shape_str(e.shape) + " of " + e.dtype + " needs " + std::to_string(bytes) +
-                   " bytes but its data_offsets span " + std::to_string(e.end - e.begin));
+    fail(source, where + " shape " + shape_str(e.shape) + " of " + e.dtype + " needs " + std::to_string(bytes) +
+                     " bytes but its data_offsets span " + std::to_string(e.end - e.begin));
   return e;
 }
 
-/// Every tensor lies inside the buffer, and no two share a byte.
-void check_offsets(std::vector<TensorEntry>& entries, std::uint64_t buffer_size, const fs::path& path) {
+/// Every tensor lies inside the buffer, no two share a byte, and the buffer
+/// ends where the last tensor ends.
+void check_offsets(std::vector<TensorEntry>& entries, std::uint64_t buffer_size, const std::string& source) {
   for (const TensorEntry& e : entries)
     if (e.end > buffer_size)
-      fail(path, "tensor '" + e.name + "' data_offsets [" + std::to_string(e.begin) + ", " +
-                     std::to_string(e.end) + "] are out of range: the data buffer has " +
-                     std::to_string(buffer_size) + " bytes");
+      fail(source, "tensor '" + e.name + "' data_offsets [" + std::to_string(e.begin) + ", " +
+                       std::to_string(e.end) + "] are out of range: the data buffer has " +
+                       std::to_string(buffer_size) + " bytes");
 
   std::sort(entries.begin(), entries.end(),
             [](const TensorEntry& a, const TensorEntry& b) { return a.begin < b.begin; });
@@ -158,17 +176,23 @@ void check_offsets(std::vector<TensorEntry>& entries, std::uint64_t buffer_size,
   for (const TensorEntry& e : entries) {
     if (e.begin == e.end) continue;  // empty tensors occupy no bytes
     if (previous != nullptr && e.begin < previous->end)
-      fail(path, "tensors '" + previous->name + "' and '" + e.name + "' have overlapping data_offsets");
+      fail(source, "tensors '" + previous->name + "' and '" + e.name + "' have overlapping data_offsets");
     previous = &e;
   }
+  // Gaps between tensors are tolerated, bytes after the last one are not.
+  const std::uint64_t data_end = previous != nullptr ? previous->end : 0;
+  if (data_end != buffer_size)
+    fail(source, "the file has " + std::to_string(buffer_size - data_end) +
+                     " bytes after its last tensor (the data buffer has " + std::to_string(buffer_size) +
+                     " bytes, the tensors end at byte " + std::to_string(data_end) + ")");
 }
 
-std::map<std::string, std::string> parse_metadata(const json& j, const fs::path& path) {
+std::map<std::string, std::string> parse_metadata(const json& j, const std::string& source) {
   std::map<std::string, std::string> metadata;
   if (j.is_null()) return metadata;
-  if (!j.is_object()) fail(path, "__metadata__ is not a JSON object");
+  if (!j.is_object()) fail(source, "__metadata__ is not a JSON object");
   for (const auto& [key, value] : j.items()) {
-    if (!value.is_string()) fail(path, "__metadata__ value for '" + key + "' is not a string");
+    if (!value.is_string()) fail(source, "__metadata__ value for '" + key + "' is not a string");
     metadata[key] = value.get<std::string>();
   }
   return metadata;
@@ -176,21 +200,46 @@ std::map<std::string, std::string> parse_metadata(const json& j, const fs::path&
 
 /// Reads one tensor's bytes (already validated) and widens them to double.
 Tensor<double> read_tensor(std::istream& in, const TensorEntry& e, std::uint64_t buffer_start,
-                           const fs::path& path) {
+                           const std::string& source) {
   Tensor<double> tensor(e.shape);
   in.seekg(static_cast<std::streamoff>(buffer_start + e.begin));
   if (e.dtype == "F64") {
-    read_exact(in, tensor.data(), e.end - e.begin, path);
+    read_exact(in, tensor.data(), e.end - e.begin, source);
     return tensor;
   }
   std::vector<float> chunk(std::min<std::size_t>(tensor.size(), kChunkElements));
   for (std::size_t done = 0; done < tensor.size();) {
     const std::size_t n = std::min(tensor.size() - done, chunk.size());
-    read_exact(in, chunk.data(), n * sizeof(float), path);
+    read_exact(in, chunk.data(), n * sizeof(float), source);
     std::copy(chunk.begin(), chunk.begin() + static_cast<std::ptrdiff_t>(n), tensor.data() + done);
     done += n;
   }
   return tensor;
+}
+
+/// A whole safetensors file of `file_size` bytes read from `in`, named `source` in errors.
+SafetensorsFile read_file(std::istream& in, std::uint64_t file_size, const std::string& source) {
+  const std::uint64_t header_length = read_header_length(in, file_size, source);
+  std::string text(static_cast<std::size_t>(header_length), '\0');
+  read_exact(in, text.data(), header_length, source);
+  const json header = parse_header_json(text, source);
+
+  SafetensorsFile file;
+  std::vector<TensorEntry> entries;
+  for (const auto& [name, value] : header.items()) {
+    if (name == kMetadataKey)
+      file.metadata = parse_metadata(value, source);
+    else
+      entries.push_back(parse_entry(name, value, source));
+  }
+  const std::uint64_t buffer_start = 8 + header_length;
+  check_offsets(entries, file_size - buffer_start, source);
+
+  for (const TensorEntry& e : entries) {
+    file.tensors.emplace(e.name, read_tensor(in, e, buffer_start, source));
+    file.dtypes.emplace(e.name, e.dtype);
+  }
+  return file;
 }
 
 // ---------------------------------------------------------------- writing
@@ -203,25 +252,25 @@ std::string short_number(double value) {
 }
 
 /// F32 storage must not turn finite values into inf; checked before writing.
-void check_fits_f32(const std::map<std::string, Tensor<double>>& tensors, const fs::path& path) {
+void check_fits_f32(const std::map<std::string, Tensor<double>>& tensors, const std::string& destination) {
   const double max = std::numeric_limits<float>::max();
   for (const auto& [name, tensor] : tensors)
     for (double v : tensor)
       if (std::isfinite(v) && std::fabs(v) > max)
-        fail(path, "tensor '" + name + "' holds " + short_number(v) +
-                       ", which does not fit in F32 (write with StorageDtype::F64)");
+        fail(destination, "tensor '" + name + "' holds " + short_number(v) +
+                              ", which does not fit in F32 (write with StorageDtype::F64)");
 }
 
 /// The JSON header (metadata first, then tensors by name, packed in order),
 /// padded with spaces to a multiple of 8 bytes.
 std::string build_header(const std::map<std::string, Tensor<double>>& tensors,
                          const std::map<std::string, std::string>& metadata, const std::string& dtype,
-                         const fs::path& path) {
+                         const std::string& destination) {
   nlohmann::ordered_json header = nlohmann::ordered_json::object();
   if (!metadata.empty()) header[kMetadataKey] = metadata;
   std::uint64_t offset = 0;
   for (const auto& [name, tensor] : tensors) {
-    if (name == kMetadataKey) fail(path, "a tensor cannot be named __metadata__");
+    if (name == kMetadataKey) fail(destination, "a tensor cannot be named __metadata__");
     const std::uint64_t bytes = tensor.size() * item_size(dtype);
     header[name] = {{"dtype", dtype},
                     {"shape", shape_of(tensor)},
@@ -232,7 +281,7 @@ std::string build_header(const std::map<std::string, Tensor<double>>& tensors,
   try {
     text = header.dump();
   } catch (const nlohmann::json::exception&) {
-    fail(path, "a tensor name or metadata string is not valid UTF-8");
+    fail(destination, "a tensor name or metadata string is not valid UTF-8");
   }
   text.append((kHeaderAlignment - text.size() % kHeaderAlignment) % kHeaderAlignment, ' ');
   return text;
@@ -253,6 +302,23 @@ void write_tensor(std::ostream& out, const Tensor<double>& tensor, StorageDtype 
   }
 }
 
+/// The header for `tensors`, after checking that they can be stored as `dtype`.
+std::string checked_header(const std::map<std::string, Tensor<double>>& tensors,
+                           const std::map<std::string, std::string>& metadata, StorageDtype dtype,
+                           const std::string& destination) {
+  if (dtype == StorageDtype::F32) check_fits_f32(tensors, destination);
+  return build_header(tensors, metadata, dtype == StorageDtype::F32 ? "F32" : "F64", destination);
+}
+
+/// The file's bytes: header length, header, then every tensor in name order.
+void write_contents(std::ostream& out, const std::string& header,
+                    const std::map<std::string, Tensor<double>>& tensors, StorageDtype dtype) {
+  const std::uint64_t length = header.size();
+  for (int i = 0; i < 8; ++i) out.put(static_cast<char>((length >> (8 * i)) & 0xFF));
+  out.write(header.data(), static_cast<std::streamsize>(header.size()));
+  for (const auto& entry : tensors) write_tensor(out, entry.second, dtype);
+}
+
 }  // namespace
 
 // ---------------------------------------------------------------- public API
@@ -260,42 +326,27 @@ void write_tensor(std::ostream& out, const Tensor<double>& tensor, StorageDtype 
 SafetensorsFile read_safetensors(const fs::path& path) {
   const std::uint64_t file_size = existing_file_size(path);
   std::ifstream in(path, std::ios::binary);
-  if (!in) fail(path, "cannot open the file for reading");
+  if (!in) fail(path.string(), "cannot open the file for reading");
+  return read_file(in, file_size, path.string());
+}
 
-  const std::uint64_t header_length = read_header_length(in, file_size, path);
-  std::string text(static_cast<std::size_t>(header_length), '\0');
-  read_exact(in, text.data(), header_length, path);
-  const json header = parse_header_json(text, path);
+SafetensorsFile parse_safetensors(std::string_view bytes, const std::string& source) {
+  std::istringstream in{std::string(bytes)};
+  return read_file(in, bytes.size(), source);
+}
 
-  SafetensorsFile file;
-  std::vector<TensorEntry> entries;
-  for (const auto& [name, value] : header.items()) {
-    if (name == kMetadataKey)
-      file.metadata = parse_metadata(value, path);
-    else
-      entries.push_back(parse_entry(name, value, path));
-  }
-  const std::uint64_t buffer_start = 8 + header_length;
-  check_offsets(entries, file_size - buffer_start, path);
-
-  for (const TensorEntry& e : entries) {
-    file.tensors.emplace(e.name, read_tensor(in, e, buffer_start, path));
-    file.dtypes.emplace(e.name, e.dtype);
-  }
-  return file;
+void write_safetensors(std::ostream& out, const std::string& destination,
+                       const std::map<std::string, Tensor<double>>& tensors,
+                       const std::map<std::string, std::string>& metadata, StorageDtype dtype) {
+  const std::string header = checked_header(tensors, metadata, dtype, destination);
+  write_contents(out, header, tensors, dtype);
 }
 
 void write_safetensors(const fs::path& path, const std::map<std::string, Tensor<double>>& tensors,
                        const std::map<std::string, std::string>& metadata, StorageDtype dtype) {
-  if (dtype == StorageDtype::F32) check_fits_f32(tensors, path);
-  const std::string header = build_header(tensors, metadata, dtype == StorageDtype::F32 ? "F32" : "F64", path);
-
-  write_file_atomically(path, [&](std::ostream& out) {
-    const std::uint64_t length = header.size();
-    for (int i = 0; i < 8; ++i) out.put(static_cast<char>((length >> (8 * i)) & 0xFF));
-    out.write(header.data(), static_cast<std::streamsize>(header.size()));
-    for (const auto& entry : tensors) write_tensor(out, entry.second, dtype);
-  });
+  // Validated before the atomic writer starts, so errors name just the path.
+  const std::string header = checked_header(tensors, metadata, dtype, path.string());
+  write_file_atomically(path, [&](std::ostream& out) { write_contents(out, header, tensors, dtype); });
 }
 
 }  // namespace fluxion

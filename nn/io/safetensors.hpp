@@ -15,12 +15,15 @@
 // F64; other dtypes (F16, BF16, integers, ...) are rejected with a message
 // naming the tensor. All values are handed out as double (F32 widens exactly).
 // Every offset, size and shape is validated before tensor memory is
-// allocated; problems raise `InputError("<path>: <problem>")`.
+// allocated (tensors may not overlap; gaps between them are tolerated, bytes
+// after the last one are not); problems raise `InputError("<path>: <problem>")`.
 #pragma once
 
 #include <filesystem>
 #include <map>
+#include <ostream>
 #include <string>
+#include <string_view>
 
 #include "autodiff/tensor.hpp"
 
@@ -36,6 +39,10 @@ struct SafetensorsFile {
 /// Reads and validates a .safetensors file.
 SafetensorsFile read_safetensors(const std::filesystem::path& path);
 
+/// The same reader for .safetensors bytes already in memory; `source` names
+/// them in errors the way the path does for files ("<source>: <problem>").
+SafetensorsFile parse_safetensors(std::string_view bytes, const std::string& source);
+
 /// How tensors are stored on disk by write_safetensors.
 enum class StorageDtype { F32, F64 };
 
@@ -43,6 +50,12 @@ enum class StorageDtype { F32, F64 };
 /// `path` atomically. With StorageDtype::F32 values are rounded to nearest
 /// float; a finite value beyond float's range is an error (no silent inf).
 void write_safetensors(const std::filesystem::path& path,
+                       const std::map<std::string, Tensor<double>>& tensors,
+                       const std::map<std::string, std::string>& metadata, StorageDtype dtype);
+
+/// Writes the bytes of that file to `out` (for in-memory round trips);
+/// `destination` names the output in errors.
+void write_safetensors(std::ostream& out, const std::string& destination,
                        const std::map<std::string, Tensor<double>>& tensors,
                        const std::map<std::string, std::string>& metadata, StorageDtype dtype);
 

@@ -1,8 +1,10 @@
 #include "nn/models/architecture.hpp"
 
 #include <algorithm>
+#include <limits>
 #include <random>
 #include <set>
+#include <stdexcept>
 
 #include <nlohmann/json.hpp>
 
@@ -32,102 +34,241 @@ const char* const kCnn =
     R"({"type":"maxpool2d","kernel":2,"stride":2},{"type":"flatten"},)"
     R"({"type":"linear","in":512,"out":128},{"type":"relu"},{"type":"linear","in":128,"out":10}]})";
 
-// Reads the fields of one layer entry, checking names and types; `where`
-// is "<source>: layer <i> (<type>)".
+constexpr std::uint64_t kMaxFieldValue = std::uint64_t{1} << 31;       // in, out, kernel, stride, padding
+constexpr std::uint64_t kMaxModelParameters = std::uint64_t{1} << 31;  // summed over all layers
+
+/// A JSON value for an error message: numbers, booleans and short strings as
+/// written; arrays and objects by kind (dumping them is recursive and unbounded).
+std::string shown(const json& v) {
+  if (v.is_array()) return "an array";
+  if (v.is_object()) return "an object";
+  std::string text = v.dump();
+  return text.size() <= 60 ? text : text.substr(0, 57) + "...";
+}
+
+/// Text from the description for an error message: at most 60 bytes ("..."
+/// marks a cut), control and non-ASCII bytes escaped ("\n", "\x89") so the
+/// message stays one printable line.
+std::string printable(const std::string& text) {
+  static const char digits[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : text.substr(0, 60)) {
+    switch (c) {
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (c < 0x20 || c >= 0x7f)
+          out += std::string("\\x") + digits[c >> 4] + digits[c & 0xF];
+        else
+          out += static_cast<char>(c);
+    }
+  }
+  return text.size() > 60 ? out + "..." : out;
+}
+
+/// One layer entry, its fields validated but nothing built yet.
+struct LayerSpec {
+  std::string type;
+  std::size_t in = 0, out = 0, kernel = 0, stride = 0, padding = 0;  // as the type uses them
+  bool bias = true;
+  double beta = 1.0;  // softplus
+  double p = 0.5;     // dropout
+  std::string where;  // "<source>: layer <i> (<type>)", for errors
+};
+
+/// The whole description, validated field by field (the layers' fit is
+/// checked when the Sequential is built).
+struct ArchitectureSpec {
+  Shape input_shape;
+  std::vector<LayerSpec> layers;
+};
+
+// Reads the fields of one layer entry, checking names, types and ranges;
+// `where` is "<source>: layer <i> (<type>)".
 class LayerFields {
  public:
   LayerFields(const json& entry, std::string where) : entry_(entry), where_(std::move(where)) {}
 
-  std::size_t positive(const char* key) { return positive_or(key, 0, true); }
-  std::size_t positive_or(const char* key, std::size_t fallback, bool required = false) {
-    used_.insert(key);
-    if (!entry_.contains(key)) {
-      if (required) fail(std::string("needs the field \"") + key + "\"");
-      return fallback;
-    }
-    const json& v = entry_[key];
-    if (!v.is_number_integer() || v.get<long long>() < 1)
-      fail(std::string("field \"") + key + "\" must be an integer >= 1, got " + v.dump());
-    return v.get<std::size_t>();
-  }
-  std::size_t non_negative_or(const char* key, std::size_t fallback) {
-    used_.insert(key);
-    if (!entry_.contains(key)) return fallback;
-    const json& v = entry_[key];
-    if (!v.is_number_integer() || v.get<long long>() < 0)
-      fail(std::string("field \"") + key + "\" must be an integer >= 0, got " + v.dump());
-    return v.get<std::size_t>();
-  }
+  std::size_t positive(const char* key) { return integer_or(key, 0, 1, true); }
+  std::size_t positive_or(const char* key, std::size_t fallback) { return integer_or(key, fallback, 1, false); }
+  std::size_t non_negative_or(const char* key, std::size_t fallback) { return integer_or(key, fallback, 0, false); }
   double number_or(const char* key, double fallback) {
     used_.insert(key);
     if (!entry_.contains(key)) return fallback;
     const json& v = entry_[key];
-    if (!v.is_number()) fail(std::string("field \"") + key + "\" must be a number, got " + v.dump());
+    if (!v.is_number()) fail(std::string("field \"") + key + "\" must be a number, got " + shown(v));
     return v.get<double>();
   }
   bool flag_or(const char* key, bool fallback) {
     used_.insert(key);
     if (!entry_.contains(key)) return fallback;
     const json& v = entry_[key];
-    if (!v.is_boolean()) fail(std::string("field \"") + key + "\" must be true or false, got " + v.dump());
+    if (!v.is_boolean()) fail(std::string("field \"") + key + "\" must be true or false, got " + shown(v));
     return v.get<bool>();
   }
   // Every field must have been read: an unknown one is probably a typo.
   void check_no_unknown_fields() {
     for (auto it = entry_.begin(); it != entry_.end(); ++it)
-      if (it.key() != "type" && !used_.count(it.key())) fail("has an unknown field \"" + it.key() + "\"");
+      if (it.key() != "type" && !used_.count(it.key())) fail("has an unknown field \"" + printable(it.key()) + "\"");
   }
   [[noreturn]] void fail(const std::string& problem) const { throw InputError(where_ + " " + problem); }
 
  private:
+  /// An integer field in [minimum, 2^31]; `fallback` when absent and not required.
+  std::size_t integer_or(const char* key, std::size_t fallback, std::uint64_t minimum, bool required) {
+    used_.insert(key);
+    if (!entry_.contains(key)) {
+      if (required) fail(std::string("needs the field \"") + key + "\"");
+      return fallback;
+    }
+    const json& v = entry_[key];
+    // nlohmann holds non-negative integers as unsigned, negative ones as signed.
+    const bool negative = v.is_number_integer() && !v.is_number_unsigned() && v.get<std::int64_t>() < 0;
+    if (!v.is_number_integer() || negative || v.get<std::uint64_t>() < minimum)
+      fail(std::string("field \"") + key + "\" must be an integer >= " + std::to_string(minimum) + ", got " +
+           shown(v));
+    if (v.get<std::uint64_t>() > kMaxFieldValue)
+      fail(std::string("field \"") + key + "\" is " + shown(v) + ", above the limit of 2^31");
+    return static_cast<std::size_t>(v.get<std::uint64_t>());
+  }
+
   const json& entry_;
   std::string where_;
   std::set<std::string> used_;
 };
 
-template <class T>
-std::shared_ptr<Module<T>> make_layer(const json& entry, std::size_t index, const std::string& source,
-                                      std::mt19937_64& rng) {
-  std::string where = source + ": layer " + std::to_string(index);
+LayerSpec parse_layer(const json& entry, std::size_t index, const std::string& source) {
+  const std::string where = source + ": layer " + std::to_string(index);
   if (!entry.is_object() || !entry.contains("type") || !entry["type"].is_string())
     throw InputError(where + " must be an object with a string field \"type\"");
-  std::string type = entry["type"].get<std::string>();
-  LayerFields f(entry, where + " (" + type + ")");
-  std::shared_ptr<Module<T>> layer;
-  try {
-    if (type == "linear") {
-      std::size_t in = f.positive("in"), out = f.positive("out");
-      layer = std::make_shared<Linear<T>>(in, out, rng, f.flag_or("bias", true));
-    } else if (type == "conv2d") {
-      std::size_t in = f.positive("in"), out = f.positive("out"), k = f.positive("kernel");
-      std::size_t stride = f.positive_or("stride", 1), padding = f.non_negative_or("padding", 0);
-      layer = std::make_shared<Conv2d<T>>(in, out, k, rng, stride, padding, f.flag_or("bias", true));
-    } else if (type == "maxpool2d" || type == "avgpool2d") {
-      std::size_t k = f.positive("kernel"), stride = f.positive_or("stride", k);
-      if (type == "maxpool2d") layer = std::make_shared<MaxPool2d<T>>(k, stride);
-      else layer = std::make_shared<AvgPool2d<T>>(k, stride);
-    } else if (type == "flatten") {
-      layer = std::make_shared<Flatten<T>>();
-    } else if (type == "relu") {
-      layer = std::make_shared<ReLU<T>>();
-    } else if (type == "softplus") {
-      layer = std::make_shared<SoftPlus<T>>(static_cast<T>(f.number_or("beta", 1.0)));
-    } else if (type == "tanh") {
-      layer = std::make_shared<Tanh<T>>();
-    } else if (type == "sigmoid") {
-      layer = std::make_shared<Sigmoid<T>>();
-    } else if (type == "dropout") {
-      layer = std::make_shared<Dropout<T>>(f.number_or("p", 0.5));
-    } else {
-      throw InputError(where + " has unknown type \"" + type +
-                       "\" (known: linear, conv2d, maxpool2d, avgpool2d, flatten, relu, softplus, tanh, sigmoid, "
-                       "dropout)");
-    }
-  } catch (const ShapeError& e) {
-    f.fail(std::string("is invalid: ") + e.what());
+  LayerSpec spec;
+  spec.type = entry["type"].get<std::string>();
+  spec.where = where + " (" + printable(spec.type) + ")";
+  LayerFields f(entry, spec.where);
+  const std::string& type = spec.type;
+  if (type == "linear") {
+    spec.in = f.positive("in");
+    spec.out = f.positive("out");
+    spec.bias = f.flag_or("bias", true);
+  } else if (type == "conv2d") {
+    spec.in = f.positive("in");
+    spec.out = f.positive("out");
+    spec.kernel = f.positive("kernel");
+    spec.stride = f.positive_or("stride", 1);
+    spec.padding = f.non_negative_or("padding", 0);
+    spec.bias = f.flag_or("bias", true);
+  } else if (type == "maxpool2d" || type == "avgpool2d") {
+    spec.kernel = f.positive("kernel");
+    spec.stride = f.positive_or("stride", spec.kernel);
+  } else if (type == "softplus") {
+    spec.beta = f.number_or("beta", 1.0);
+    // Checked here, not only by SoftPlus: a beta beyond float's range would
+    // make the conversion to float undefined.
+    if (!(spec.beta > 0.0 && spec.beta <= std::numeric_limits<float>::max()))
+      f.fail("is invalid: softplus: beta must be a finite number > 0 (at most 3.4e38), got " + shown(entry["beta"]));
+  } else if (type == "dropout") {
+    spec.p = f.number_or("p", 0.5);
+  } else if (type != "flatten" && type != "relu" && type != "tanh" && type != "sigmoid") {
+    throw InputError(where + " has unknown type \"" + printable(type) +
+                     "\" (known: linear, conv2d, maxpool2d, avgpool2d, flatten, relu, softplus, tanh, sigmoid, "
+                     "dropout)");
   }
   f.check_no_unknown_fields();
-  return layer;
+  return spec;
+}
+
+ArchitectureSpec parse_description(const std::string& description, const std::string& source) {
+  auto presets = preset_names();
+  bool is_preset = std::find(presets.begin(), presets.end(), description) != presets.end();
+  json doc;
+  try {
+    doc = json::parse(is_preset ? preset_description(description) : description);
+  } catch (const json::exception&) {  // a syntax error, or a number beyond double's range (1e400)
+    throw InputError(source + ": \"" + printable(description) +
+                     "\" is neither a preset (mlp, cnn) nor valid JSON");
+  }
+  if (!doc.is_object()) throw InputError(source + ": the description must be a JSON object");
+  for (auto it = doc.begin(); it != doc.end(); ++it)
+    if (it.key() != "input_shape" && it.key() != "layers" && it.key() != "dtype")
+      throw InputError(source + ": unknown top-level field \"" + printable(it.key()) +
+                       "\" (known: input_shape, layers, dtype)");
+  if (doc.contains("dtype") && doc["dtype"] != "float32" && doc["dtype"] != "float64")
+    throw InputError(source + ": \"dtype\" must be \"float32\" or \"float64\", got " + shown(doc["dtype"]));
+  if (!doc.contains("layers") || !doc["layers"].is_array() || doc["layers"].empty())
+    throw InputError(source + ": the description needs a non-empty \"layers\" array");
+  if (!doc.contains("input_shape") || !doc["input_shape"].is_array() || doc["input_shape"].empty())
+    throw InputError(source + ": the description needs \"input_shape\", e.g. [1, 28, 28]");
+  ArchitectureSpec spec;
+  for (const auto& d : doc["input_shape"]) {
+    const bool negative = d.is_number_integer() && !d.is_number_unsigned() && d.get<std::int64_t>() < 0;
+    if (!d.is_number_integer() || negative || d.get<std::uint64_t>() < 1)
+      throw InputError(source + ": \"input_shape\" entries must be integers >= 1, got " + shown(d));
+    spec.input_shape.push_back(d.get<std::size_t>());
+  }
+  for (std::size_t i = 0; i < doc["layers"].size(); ++i)
+    spec.layers.push_back(parse_layer(doc["layers"][i], i, source));
+  return spec;
+}
+
+/// a * b, or false when the product does not fit in 64 bits.
+bool checked_mul(std::uint64_t a, std::uint64_t b, std::uint64_t& product) {
+  return !__builtin_mul_overflow(a, b, &product);
+}
+
+/// The parameter tensors layer `index` will hold (state_dict names and shapes).
+std::vector<ParameterSpec> layer_parameters(const LayerSpec& layer, std::size_t index) {
+  const std::string prefix = std::to_string(index) + ".";
+  std::vector<ParameterSpec> params;
+  if (layer.type == "linear")
+    params.push_back({prefix + "weight", {layer.out, layer.in}});
+  else if (layer.type == "conv2d")
+    params.push_back({prefix + "weight", {layer.out, layer.in, layer.kernel, layer.kernel}});
+  else
+    return params;
+  if (layer.bias) params.push_back({prefix + "bias", {layer.out}});
+  return params;
+}
+
+/// Every parameter of the architecture, the total checked against
+/// kMaxModelParameters before anything is allocated.
+std::vector<ParameterSpec> parameters_of(const ArchitectureSpec& spec) {
+  std::vector<ParameterSpec> all;
+  std::uint64_t total = 0;
+  for (std::size_t i = 0; i < spec.layers.size(); ++i) {
+    for (ParameterSpec& p : layer_parameters(spec.layers[i], i)) {
+      std::uint64_t count = 1;
+      bool fits = true;
+      for (std::size_t extent : p.shape) fits = fits && checked_mul(count, extent, count);
+      if (!fits || count > kMaxModelParameters - total)
+        throw InputError(spec.layers[i].where + " is too large: the model would hold more than 2^31 parameters (" +
+                         p.name + " has shape " + shape_str(p.shape) + ")");
+      total += count;
+      all.push_back(std::move(p));
+    }
+  }
+  return all;
+}
+
+template <class T>
+std::shared_ptr<Module<T>> make_layer(const LayerSpec& spec, std::mt19937_64& rng) {
+  try {
+    const std::string& type = spec.type;
+    if (type == "linear") return std::make_shared<Linear<T>>(spec.in, spec.out, rng, spec.bias);
+    if (type == "conv2d")
+      return std::make_shared<Conv2d<T>>(spec.in, spec.out, spec.kernel, rng, spec.stride, spec.padding, spec.bias);
+    if (type == "maxpool2d") return std::make_shared<MaxPool2d<T>>(spec.kernel, spec.stride);
+    if (type == "avgpool2d") return std::make_shared<AvgPool2d<T>>(spec.kernel, spec.stride);
+    if (type == "flatten") return std::make_shared<Flatten<T>>();
+    if (type == "relu") return std::make_shared<ReLU<T>>();
+    if (type == "softplus") return std::make_shared<SoftPlus<T>>(static_cast<T>(spec.beta));
+    if (type == "tanh") return std::make_shared<Tanh<T>>();
+    if (type == "sigmoid") return std::make_shared<Sigmoid<T>>();
+    if (type == "dropout") return std::make_shared<Dropout<T>>(spec.p);
+  } catch (const ShapeError& e) {
+    throw InputError(spec.where + " is invalid: " + e.what());
+  }
+  throw std::logic_error("make_layer: type \"" + spec.type + "\" passed parse_layer but has no module");
 }
 
 }  // namespace
@@ -140,38 +281,19 @@ std::string preset_description(const std::string& name) {
   throw InputError("unknown model preset \"" + name + "\" (known: mlp, cnn)");
 }
 
+std::vector<ParameterSpec> described_parameters(const std::string& description, const std::string& source) {
+  return parameters_of(parse_description(description, source));
+}
+
 template <class T>
 Sequential<T> build_model(const std::string& description, std::uint64_t seed, const std::string& source) {
-  auto presets = preset_names();
-  bool is_preset = std::find(presets.begin(), presets.end(), description) != presets.end();
-  json doc;
-  try {
-    doc = json::parse(is_preset ? preset_description(description) : description);
-  } catch (const json::parse_error&) {
-    throw InputError(source + ": \"" + description.substr(0, 60) +
-                     "\" is neither a preset (mlp, cnn) nor valid JSON");
-  }
-  if (!doc.is_object()) throw InputError(source + ": the description must be a JSON object");
-  for (auto it = doc.begin(); it != doc.end(); ++it)
-    if (it.key() != "input_shape" && it.key() != "layers" && it.key() != "dtype")
-      throw InputError(source + ": unknown top-level field \"" + it.key() + "\" (known: input_shape, layers, dtype)");
-  if (doc.contains("dtype") && doc["dtype"] != "float32" && doc["dtype"] != "float64")
-    throw InputError(source + ": \"dtype\" must be \"float32\" or \"float64\", got " + doc["dtype"].dump());
-  if (!doc.contains("layers") || !doc["layers"].is_array() || doc["layers"].empty())
-    throw InputError(source + ": the description needs a non-empty \"layers\" array");
-  if (!doc.contains("input_shape") || !doc["input_shape"].is_array() || doc["input_shape"].empty())
-    throw InputError(source + ": the description needs \"input_shape\", e.g. [1, 28, 28]");
-  Shape input_shape;
-  for (const auto& d : doc["input_shape"]) {
-    if (!d.is_number_integer() || d.get<long long>() < 1)
-      throw InputError(source + ": \"input_shape\" entries must be integers >= 1, got " + doc["input_shape"].dump());
-    input_shape.push_back(d.get<std::size_t>());
-  }
+  const ArchitectureSpec spec = parse_description(description, source);
+  parameters_of(spec);  // sizes are checked before any layer allocates
   std::mt19937_64 rng(seed);
   std::vector<std::shared_ptr<Module<T>>> layers;
-  for (std::size_t i = 0; i < doc["layers"].size(); ++i) layers.push_back(make_layer<T>(doc["layers"][i], i, source, rng));
+  for (const LayerSpec& layer : spec.layers) layers.push_back(make_layer<T>(layer, rng));
   try {
-    return Sequential<T>(std::move(layers), input_shape);
+    return Sequential<T>(std::move(layers), spec.input_shape);
   } catch (const ShapeError& e) {
     throw InputError(source + ": " + e.what());
   }

@@ -18,7 +18,9 @@
 // "bias" (true) on conv2d/linear, "beta" (1) on softplus, "p" (0.5) on
 // dropout, and a top-level "dtype" ("float32" | "float64") that model files
 // use to state how their tensors are stored. Unknown types or fields are
-// errors (a typo must not silently change the model).
+// errors (a typo must not silently change the model). A description comes
+// from outside, so its sizes are limited before anything is allocated: every
+// integer field is at most 2^31, and the model at most 2^31 parameters.
 //
 // Instead of JSON, a description may be a preset name:
 //
@@ -45,6 +47,20 @@ std::vector<std::string> preset_names();
 
 /// The JSON description of a preset; InputError for an unknown name.
 std::string preset_description(const std::string& name);
+
+/// One parameter tensor an architecture implies: its state_dict name
+/// ("3.weight") and shape.
+struct ParameterSpec {
+  std::string name;
+  Shape shape;
+};
+
+/// The parameters a preset name or JSON description implies, in state_dict
+/// order, found without building (or allocating) the model. Checks every
+/// field and the size limits like build_model, with the same InputErrors;
+/// whether the layers fit together is checked only by build_model.
+std::vector<ParameterSpec> described_parameters(const std::string& description,
+                                                const std::string& source = "architecture description");
 
 /// Builds a model from a preset name or a JSON description, its parameters
 /// initialised like PyTorch from `seed`. The model starts in eval mode.

@@ -42,28 +42,33 @@ void save_model(const std::filesystem::path& path, const Sequential<T>& model,
                     std::is_same_v<T, float> ? StorageDtype::F32 : StorageDtype::F64);
 }
 
-template <class T>
-void assign_parameters(Sequential<T>& model, const SafetensorsFile& file, const std::filesystem::path& path,
-                       const std::string& ignore_prefix) {
-  const std::string where = path.string() + ": ";
-  // The dtype the architecture promises, if it says.
-  std::string promised;
+namespace {
+
+/// The storage dtype ("F32"/"F64") the architecture metadata promises, or "".
+std::string promised_dtype(const SafetensorsFile& file) {
   auto arch_it = file.metadata.find("architecture");
-  if (arch_it != file.metadata.end()) {
-    auto arch = nlohmann::json::parse(arch_it->second, nullptr, false);
-    if (arch.is_object() && arch.contains("dtype") && arch["dtype"].is_string())
-      promised = arch["dtype"] == "float32" ? "F32" : arch["dtype"] == "float64" ? "F64" : "";
-  }
-  auto params = model.named_parameters();
-  // Validate everything first, assign afterwards: a bad file changes nothing.
-  for (const auto& p : params) {
+  if (arch_it == file.metadata.end()) return "";
+  auto arch = nlohmann::json::parse(arch_it->second, nullptr, false);
+  if (!arch.is_object() || !arch.contains("dtype") || !arch["dtype"].is_string()) return "";
+  return arch["dtype"] == "float32" ? "F32" : arch["dtype"] == "float64" ? "F64" : "";
+}
+
+/// Checks that `file` holds exactly the parameters `wanted`: each present
+/// with its shape, in the promised dtype and representable as T, and no
+/// other tensor (except names starting with `ignore_prefix`).
+template <class T>
+void check_parameters(const std::vector<ParameterSpec>& wanted, const SafetensorsFile& file,
+                      const std::string& source, const std::string& ignore_prefix) {
+  const std::string where = source + ": ";
+  const std::string promised = promised_dtype(file);
+  for (const auto& p : wanted) {
     auto it = file.tensors.find(p.name);
     if (it == file.tensors.end())
       throw InputError(where + "parameter \"" + p.name + "\" required by the architecture is missing");
     Shape stored = shape_of(it->second);
-    if (stored != p.value.shape())
+    if (stored != p.shape)
       throw InputError(where + "parameter \"" + p.name + "\" has shape " + shape_str(stored) +
-                       " but the architecture needs " + shape_str(p.value.shape()));
+                       " but the architecture needs " + shape_str(p.shape));
     const std::string& dtype = file.dtypes.at(p.name);
     if (!promised.empty() && dtype != promised)
       throw InputError(where + "parameter \"" + p.name + "\" is stored as " + dtype + " but the architecture says " +
@@ -77,33 +82,62 @@ void assign_parameters(Sequential<T>& model, const SafetensorsFile& file, const 
   for (const auto& [name, tensor] : file.tensors) {
     if (starts_with(name, ignore_prefix)) continue;
     bool known = false;
-    for (const auto& p : params) known = known || p.name == name;
+    for (const auto& p : wanted) known = known || p.name == name;
     if (!known) throw InputError(where + "tensor \"" + name + "\" is not a parameter of the architecture");
   }
+}
+
+/// The model a file describes: checked against the described parameters
+/// first, built and filled only if they match.
+template <class T>
+Sequential<T> model_from_file(const SafetensorsFile& file, const std::string& source) {
+  auto it = file.metadata.find("architecture");
+  if (it == file.metadata.end())
+    throw InputError(source +
+                     ": no \"architecture\" entry in __metadata__ (add the model's JSON description, see "
+                     "nn/models/architecture.hpp)");
+  check_parameters<T>(described_parameters(it->second, source), file, source, "");
+  Sequential<T> model = build_model<T>(it->second, 0, source);
+  assign_parameters(model, file, source);
+  return model;
+}
+
+}  // namespace
+
+template <class T>
+void assign_parameters(Sequential<T>& model, const SafetensorsFile& file, const std::filesystem::path& path,
+                       const std::string& ignore_prefix) {
+  auto params = model.named_parameters();
+  std::vector<ParameterSpec> wanted;
+  for (const auto& p : params) wanted.push_back({p.name, p.value.shape()});
+  // Validate everything first, assign afterwards: a bad file changes nothing.
+  check_parameters<T>(wanted, file, path.string(), ignore_prefix);
   for (auto& p : params) p.value.assign(xt::cast<T>(file.tensors.at(p.name)));
 }
 
 template <class T>
 Sequential<T> load_model(const std::filesystem::path& path) {
-  SafetensorsFile file = read_safetensors(path);
-  auto it = file.metadata.find("architecture");
-  if (it == file.metadata.end())
-    throw InputError(path.string() +
-                     ": no \"architecture\" entry in __metadata__ (add the model's JSON description, see "
-                     "nn/models/architecture.hpp)");
-  Sequential<T> model = build_model<T>(it->second, 0, path.string());
-  assign_parameters(model, file, path);
-  return model;
+  return model_from_file<T>(read_safetensors(path), path.string());
+}
+
+template <class T>
+Sequential<T> parse_model(std::string_view bytes, const std::string& source) {
+  return model_from_file<T>(parse_safetensors(bytes, source), source);
 }
 
 std::map<std::string, std::string> read_model_metadata(const std::filesystem::path& path) {
   return read_safetensors(path).metadata;
 }
 
+std::map<std::string, std::string> parse_model_metadata(std::string_view bytes, const std::string& source) {
+  return parse_safetensors(bytes, source).metadata;
+}
+
 #define FLUXION_INSTANTIATE(T)                                                                               \
   template void save_model(const std::filesystem::path&, const Sequential<T>&,                               \
                            const std::map<std::string, std::string>&);                                       \
   template Sequential<T> load_model(const std::filesystem::path&);                                           \
+  template Sequential<T> parse_model(std::string_view, const std::string&);                                  \
   template void assign_parameters(Sequential<T>&, const SafetensorsFile&, const std::filesystem::path&,      \
                                   const std::string&);                                                       \
   template std::map<std::string, Tensor<double>> parameter_tensors(const Sequential<T>&);

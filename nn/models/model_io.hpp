@@ -6,10 +6,11 @@
 //               metadata={"architecture": json.dumps({"input_shape": [1, 28, 28], "layers": [...]})})
 //
 // and loads it here in float or double. Loading validates the file against
-// its architecture before any parameter is overwritten: every parameter must
-// be present with the architecture's shape, no tensor may be left over, and
-// if the description states a "dtype" every tensor must be stored in it.
-// Each problem is one InputError naming the file.
+// its architecture before the model is even built (so a tiny file cannot make
+// it allocate a huge model): every parameter must be present with the
+// architecture's shape, no tensor may be left over, and if the description
+// states a "dtype" every tensor must be stored in it. Each problem is one
+// InputError naming the file.
 //
 // Models are saved with the description plus "dtype" (float32 for T = float,
 // stored F32; float64 for double, stored F64) and any extra metadata (the
@@ -19,6 +20,7 @@
 #include <filesystem>
 #include <map>
 #include <string>
+#include <string_view>
 
 #include "nn/io/safetensors.hpp"
 #include "nn/modules/sequential.hpp"
@@ -37,6 +39,12 @@ Sequential<T> load_model(const std::filesystem::path& path);
 
 /// The __metadata__ of a model file (architecture, test_accuracy, ...).
 std::map<std::string, std::string> read_model_metadata(const std::filesystem::path& path);
+
+/// The same two readers for model bytes already in memory; `source` names
+/// them in errors the way the path does for files ("<source>: <problem>").
+template <class T>
+Sequential<T> parse_model(std::string_view bytes, const std::string& source);
+std::map<std::string, std::string> parse_model_metadata(std::string_view bytes, const std::string& source);
 
 /// Overwrites `model`'s parameters with the tensors of `file` (read from
 /// `path`, named in errors). Tensors whose name starts with `ignore_prefix`

@@ -2,10 +2,13 @@
 
 #include <cmath>
 
+#include "nn/modules/size_limits.hpp"
+
 namespace fluxion {
 
 template <class T>
 Tensor<T> uniform_tensor(const Shape& shape, T bound, std::mt19937_64& rng) {
+  checked_element_count(shape, "a parameter");  // before allocating (layers check first, with their name)
   Tensor<T> t(shape);
   // u = (top 53 bits of rng()) / 2^53 ∈ [0, 1): portable, unlike the
   // implementation-defined std::uniform_real_distribution.

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "autodiff/errors.hpp"
+#include "nn/modules/size_limits.hpp"
 
 namespace fluxion {
 
@@ -40,9 +41,11 @@ nlohmann::json Sequential<T>::describe() const {
 template <class T>
 Shape Sequential<T>::output_shape(const Shape& input) const {
   Shape s = input;
+  checked_element_count(s, "the input example");
   for (std::size_t i = 0; i < layers_.size(); ++i) {
     try {
       s = layers_[i]->output_shape(s);
+      checked_element_count(s, "its output");
     } catch (const ShapeError& e) {
       throw ShapeError("layer " + std::to_string(i) + " (" + layers_[i]->type() + ") does not fit: " + e.what());
     }

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# The whole doctest suite under AddressSanitizer + UndefinedBehaviorSanitizer
+# (leaks included). Any sanitizer report aborts the run and counts as a
+# failure. Ends, like scripts/test.sh, with `tests: N passed, N failed`.
+#
+# Usage: scripts/test-sanitized.sh [build-dir]      (default: build-asan)
+#
+# debugoptimized (-O2 -g): -O2 keeps the run fast, -g gives readable stack
+# traces, and assertions stay on. OpenMP is off: libgomp is not instrumented,
+# and one thread keeps every report reproducible.
+set -uo pipefail
+
+repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+build_dir="${1:-build-asan}"
+cd "$repo_root"
+
+bash scripts/install-deps.sh || { echo "tests: 0 passed, 1 failed (dependency installation failed)"; exit 1; }
+
+if [ ! -f "$build_dir/build.ninja" ]; then
+  meson setup "$build_dir" -Dsanitizers=true -Dopenmp=false --buildtype=debugoptimized ||
+    { echo "tests: 0 passed, 1 failed (meson setup failed)"; exit 1; }
+fi
+build_start=$SECONDS
+ninja -C "$build_dir" -j "$(nproc)" || { echo "tests: 0 passed, 1 failed (build failed)"; exit 1; }
+echo "sanitized build: $((SECONDS - build_start)) s"
+
+# abort_on_error: a report ends the program, so doctest prints no summary and
+# the run counts as failed below. The tests run the sanitized `fluxion` tool
+# too; it inherits these settings.
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+
+log="$build_dir/test-output.txt"
+run_start=$SECONDS
+"$build_dir/tests/fluxion_tests" --no-intro 2>&1 | tee "$log"
+status=${PIPESTATUS[0]}
+echo "sanitized run: $((SECONDS - run_start)) s"
+
+# A report that did not abort (e.g. from a child process) still fails the run.
+reports=$(grep -cE '^(==[0-9]+==ERROR: |SUMMARY: (Address|UndefinedBehavior|Leak)Sanitizer|.*runtime error: )' "$log")
+
+# doctest's summary: "[doctest] test cases: 52 | 52 passed | 0 failed | 0 skipped"
+summary=$(grep -E '^\[doctest\] test cases:' "$log" | tail -n 1)
+passed=$(sed -E 's/.*\| *([0-9]+) passed.*/\1/' <<<"$summary")
+failed=$(sed -E 's/.*\| *([0-9]+) failed.*/\1/' <<<"$summary")
+if [ -z "$summary" ] || ! [[ "$passed" =~ ^[0-9]+$ && "$failed" =~ ^[0-9]+$ ]]; then
+  # The run was aborted (a sanitizer report or a crash) before doctest printed its summary.
+  echo "tests: 0 passed, 1 failed (the test program did not finish; exit status $status)"
+  exit 1
+fi
+if [ "$reports" -gt 0 ] && [ "$failed" -eq 0 ]; then
+  failed=1
+fi
+if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then
+  failed=1
+fi
+echo "tests: $passed passed, $failed failed"
+[ "$status" -eq 0 ] && [ "$failed" -eq 0 ]

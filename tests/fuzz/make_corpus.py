@@ -1,0 +1,228 @@
+#!/usr/bin/env python3
+"""Writes the seed corpora of the fuzz harnesses: tests/fuzz/corpus/<reader>/.
+
+Each reader gets a few small valid files (every feature of the format once)
+and a few near-valid ones (one field wrong, a size that overflows, a length
+that points past the end), so the fuzzer starts next to the interesting
+checks. Deterministic and standard-library only; rerun after changing it:
+
+    python3 tests/fuzz/make_corpus.py
+
+scripts/fuzz.sh fuzzes a temporary copy, so the committed corpus never grows
+by itself.
+"""
+import json
+import pathlib
+import shutil
+import struct
+
+CORPUS = pathlib.Path(__file__).resolve().parent / "corpus"
+
+
+def write(reader, name, data):
+    folder = CORPUS / reader
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / name).write_bytes(data.encode() if isinstance(data, str) else data)
+
+
+# ------------------------------------------------------------------ IDX
+
+
+def idx_images(count, rows, cols, pixels):
+    return struct.pack(">IIII", 0x803, count, rows, cols) + bytes(pixels)
+
+
+def idx_labels(count, labels):
+    return struct.pack(">II", 0x801, count) + bytes(labels)
+
+
+def make_idx():
+    write("idx", "images_2x3x3", idx_images(2, 3, 3, [(i * 37) % 256 for i in range(18)]))
+    write("idx", "images_1x1x1", idx_images(1, 1, 1, [255]))
+    write("idx", "labels_10", idx_labels(10, range(10)))
+    write("idx", "labels_1", idx_labels(1, [7]))
+    # near-valid
+    write("idx", "images_truncated", idx_images(2, 3, 3, [1] * 10))
+    write("idx", "images_too_long", idx_images(1, 2, 2, [1] * 5))
+    write("idx", "images_huge_dims", idx_images(0xFFFFFFFF, 0xFFFFFFFF, 0xFFFFFFFF, []))
+    write("idx", "images_side_4097", idx_images(1, 4097, 1, []))
+    write("idx", "images_zero_count", idx_images(0, 3, 3, []))
+    write("idx", "labels_bad_label", idx_labels(3, [1, 12, 3]))
+    write("idx", "labels_count_10m", idx_labels(10_000_001, []))
+    write("idx", "header_only_magic", struct.pack(">I", 0x803))
+
+
+# ------------------------------------------------------------------ .npy
+
+
+def npy(descr, shape, data, version=1, fortran=False, quote="'", pad=True):
+    q = quote
+    tuple_text = "(" + ", ".join(str(n) for n in shape) + ("," if len(shape) == 1 else "") + ")"
+    header = (f"{{{q}descr{q}: {q}{descr}{q}, {q}fortran_order{q}: {fortran}, "
+              f"{q}shape{q}: {tuple_text}, }}")
+    fixed = 10 if version == 1 else 12
+    if pad:
+        header += " " * ((64 - (fixed + len(header) + 1) % 64) % 64)
+    header += "\n"
+    length = struct.pack("<H", len(header)) if version == 1 else struct.pack("<I", len(header))
+    return b"\x93NUMPY" + bytes([version, 0]) + length + header.encode() + data
+
+
+def floats(fmt, values):
+    return struct.pack("<" + fmt * len(values), *values)
+
+
+def make_npy():
+    write("npy", "f4_2x3.npy", npy("<f4", (2, 3), floats("f", [0, 1, -2.5, 3e38, float("inf"), float("nan")])))
+    write("npy", "f8_vector5.npy", npy("<f8", (5,), floats("d", [1e-300, -0.0, 2, 3, 1e300])))
+    write("npy", "f4_scalar.npy", npy("<f4", (), floats("f", [42])))
+    write("npy", "f8_empty_0x3.npy", npy("<f8", (0, 3), b""))
+    write("npy", "f4_v2.npy", npy("<f4", (1, 2), floats("f", [1, 2]), version=2))
+    write("npy", "f8_v3_double_quotes.npy", npy("<f8", (2,), floats("d", [1, 2]), version=3, quote='"'))
+    write("npy", "f4_unpadded.npy", npy("<f4", (1, 1, 1, 1), floats("f", [1]), pad=False))
+    # near-valid
+    write("npy", "fortran_order.npy", npy("<f4", (2,), floats("f", [1, 2]), fortran=True))
+    write("npy", "dtype_i4.npy", npy("<i4", (2,), struct.pack("<ii", 1, 2)))
+    write("npy", "truncated_data.npy", npy("<f8", (4,), floats("d", [1, 2])))
+    write("npy", "shape_overflow.npy", npy("<f4", (2**40, 2**40), b""))
+    write("npy", "shape_2e31.npy", npy("<f4", (2**31 + 1,), b""))
+    write("npy", "f8_beyond_float.npy", npy("<f8", (1,), floats("d", [1e300])))
+    long_header = bytearray(npy("<f4", (1,), floats("f", [1])))
+    long_header[8:10] = struct.pack("<H", 0xFFFF)
+    write("npy", "header_length_past_end.npy", bytes(long_header))
+    write("npy", "version_4.npy", npy("<f4", (1,), floats("f", [1]), version=4))
+
+
+# ------------------------------------------------------------------ .safetensors
+
+
+def safetensors(entries, metadata=None, buffer=b"", header_text=None):
+    """entries: name -> (dtype, shape, [begin, end])."""
+    header = {}
+    if metadata is not None:
+        header["__metadata__"] = metadata
+    for name, (dtype, shape, offsets) in entries.items():
+        header[name] = {"dtype": dtype, "shape": shape, "data_offsets": offsets}
+    text = header_text if header_text is not None else json.dumps(header, separators=(",", ":"))
+    text += " " * ((8 - len(text) % 8) % 8)
+    return struct.pack("<Q", len(text)) + text.encode() + buffer
+
+
+def make_safetensors():
+    write("safetensors", "two_f32_with_metadata.safetensors",
+          safetensors({"0.weight": ("F32", [2, 2], [0, 16]), "0.bias": ("F32", [2], [16, 24])},
+                      {"architecture": "mlp", "epochs": "3"}, floats("f", [1, 2, 3, 4, 5, 6])))
+    write("safetensors", "f64_scalar.safetensors",
+          safetensors({"x": ("F64", [], [0, 8])}, None, floats("d", [3.25])))
+    write("safetensors", "empty_tensor.safetensors",
+          safetensors({"e": ("F32", [0, 5], [0, 0]), "v": ("F64", [1], [0, 8])}, {}, floats("d", [-1])))
+    write("safetensors", "no_tensors.safetensors", safetensors({}, {"note": "only metadata"}))
+    # near-valid
+    write("safetensors", "overlap.safetensors",
+          safetensors({"a": ("F32", [2], [0, 8]), "b": ("F32", [2], [4, 12])}, None, floats("f", [1, 2, 3])))
+    write("safetensors", "offsets_past_end.safetensors",
+          safetensors({"a": ("F32", [4], [0, 16])}, None, floats("f", [1, 2])))
+    write("safetensors", "dtype_f16.safetensors", safetensors({"h": ("F16", [2], [0, 4])}, None, b"\0" * 4))
+    write("safetensors", "shape_overflow.safetensors",
+          safetensors({"a": ("F32", [2**32, 2**32, 2**32], [0, 0])}))
+    write("safetensors", "metadata_not_string.safetensors", safetensors({}, {"n": 3}))
+    write("safetensors", "header_not_json.safetensors", safetensors({}, header_text="{\"a\": [1, 2"))
+    write("safetensors", "header_length_huge.safetensors", struct.pack("<Q", 2**63) + b"{}")
+    write("safetensors", "begin_after_end.safetensors", safetensors({"a": ("F32", [0], [8, 4])}, None, b"\0" * 8))
+
+
+# ------------------------------------------------------------------ architecture
+
+SMALL_MLP = {"input_shape": [4], "layers": [
+    {"type": "linear", "in": 4, "out": 3}, {"type": "relu"}, {"type": "linear", "in": 3, "out": 2}]}
+SMALL_CNN = {"input_shape": [1, 5, 5], "layers": [
+    {"type": "conv2d", "in": 1, "out": 2, "kernel": 3, "stride": 1, "padding": 1}, {"type": "relu"},
+    {"type": "maxpool2d", "kernel": 2, "stride": 2}, {"type": "flatten"},
+    {"type": "linear", "in": 8, "out": 3}]}
+EVERY_LAYER = {"input_shape": [2, 6, 6], "dtype": "float64", "layers": [
+    {"type": "conv2d", "in": 2, "out": 2, "kernel": 2, "bias": False}, {"type": "softplus", "beta": 10},
+    {"type": "avgpool2d", "kernel": 2, "stride": 1}, {"type": "tanh"}, {"type": "maxpool2d", "kernel": 2},
+    {"type": "flatten"}, {"type": "dropout", "p": 0.25}, {"type": "linear", "in": 8, "out": 2, "bias": False},
+    {"type": "sigmoid"}]}
+
+
+def make_architecture():
+    write("architecture", "preset_mlp.json", "mlp")
+    write("architecture", "preset_cnn.json", "cnn")
+    write("architecture", "small_mlp.json", json.dumps(SMALL_MLP))
+    write("architecture", "small_cnn.json", json.dumps(SMALL_CNN))
+    write("architecture", "every_layer.json", json.dumps(EVERY_LAYER))
+    # near-valid
+    near = {
+        "unknown_field": {"input_shape": [4], "layers": [{"type": "linear", "in": 4, "out": 2, "outt": 2}]},
+        "huge_linear": {"input_shape": [100000], "layers": [{"type": "linear", "in": 100000, "out": 100000}]},
+        "field_2e63": {"input_shape": [4], "layers": [{"type": "linear", "in": 2**63, "out": 2}]},
+        "huge_padding": {"input_shape": [1, 4, 4], "layers": [
+            {"type": "conv2d", "in": 1, "out": 1, "kernel": 1, "padding": 2**62}]},
+        "beta_1e300": {"input_shape": [4], "layers": [{"type": "softplus", "beta": 1e300}]},
+        "negative_in": {"input_shape": [4], "layers": [{"type": "linear", "in": -4, "out": 2}]},
+        "dtype_int8": {"input_shape": [4], "dtype": "int8", "layers": [{"type": "relu"}]},
+        "does_not_fit": {"input_shape": [5], "layers": [{"type": "linear", "in": 4, "out": 2}]},
+        "huge_input": {"input_shape": [65536, 65536, 2], "layers": [{"type": "flatten"}]},
+        "pool_too_big": {"input_shape": [1, 2, 2], "layers": [{"type": "maxpool2d", "kernel": 3}]},
+        "dropout_p_1": {"input_shape": [4], "layers": [{"type": "dropout", "p": 1}]},
+    }
+    for name, description in near.items():
+        write("architecture", name + ".json", json.dumps(description))
+
+
+# ------------------------------------------------------------------ model files
+
+
+def model_file(architecture, shapes, dtype="F32", drop=(), reshape=None, extra=None):
+    """A model file for `architecture` with parameters of `shapes` (name -> shape), values 0.01 * i."""
+    fmt, size = ("f", 4) if dtype == "F32" else ("d", 8)
+    entries, buffer, offset = {}, b"", 0
+    for name, shape in shapes.items():
+        if name in drop:
+            continue
+        shape = (reshape or {}).get(name, shape)
+        count = 1
+        for n in shape:
+            count *= n
+        entries[name] = (dtype, shape, [offset, offset + count * size])
+        buffer += floats(fmt, [0.01 * i for i in range(count)])
+        offset += count * size
+    for name, (shape, values) in (extra or {}).items():
+        entries[name] = (dtype, shape, [offset, offset + len(values) * size])
+        buffer += floats(fmt, values)
+        offset += len(values) * size
+    return safetensors(entries, {"architecture": json.dumps(architecture), "epochs": "1"}, buffer)
+
+
+MLP_SHAPES = {"0.weight": [3, 4], "0.bias": [3], "2.weight": [2, 3], "2.bias": [2]}
+CNN_SHAPES = {"0.weight": [2, 1, 3, 3], "0.bias": [2], "4.weight": [3, 8], "4.bias": [3]}
+EVERY_SHAPES = {"0.weight": [2, 2, 2, 2], "7.weight": [2, 8]}
+
+
+def make_model_io():
+    write("model_io", "mlp_f32.safetensors", model_file(dict(SMALL_MLP, dtype="float32"), MLP_SHAPES))
+    write("model_io", "mlp_f64.safetensors", model_file(dict(SMALL_MLP, dtype="float64"), MLP_SHAPES, "F64"))
+    write("model_io", "cnn_f32.safetensors", model_file(SMALL_CNN, CNN_SHAPES))
+    write("model_io", "every_layer_f64.safetensors", model_file(EVERY_LAYER, EVERY_SHAPES, "F64"))
+    # near-valid
+    write("model_io", "missing_bias.safetensors", model_file(SMALL_MLP, MLP_SHAPES, drop=("2.bias",)))
+    write("model_io", "wrong_shape.safetensors", model_file(SMALL_MLP, MLP_SHAPES, reshape={"0.weight": [4, 3]}))
+    write("model_io", "dtype_mismatch.safetensors",
+          model_file(dict(SMALL_MLP, dtype="float32"), MLP_SHAPES, "F64"))
+    write("model_io", "extra_tensor.safetensors", model_file(SMALL_MLP, MLP_SHAPES, extra={"9.weight": ([1], [1])}))
+    write("model_io", "huge_architecture_no_tensors.safetensors",
+          safetensors({}, {"architecture": json.dumps(
+              {"input_shape": [60000], "layers": [{"type": "linear", "in": 60000, "out": 30000}]})}))
+    write("model_io", "no_architecture.safetensors", safetensors({"0.weight": ("F32", [1], [0, 4])}, {}, b"\0" * 4))
+    write("model_io", "beyond_float.safetensors",
+          model_file(SMALL_MLP, MLP_SHAPES, "F64", drop=("2.bias",), extra={"2.bias": ([2], [1e300, 0])}))
+
+
+if __name__ == "__main__":
+    if CORPUS.exists():
+        shutil.rmtree(CORPUS)
+    for make in (make_idx, make_npy, make_safetensors, make_architecture, make_model_io):
+        make()
+    files = sorted(p for p in CORPUS.rglob("*") if p.is_file())
+    print(f"make_corpus: {len(files)} files, {sum(p.stat().st_size for p in files)} bytes in {CORPUS}")
