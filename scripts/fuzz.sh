@@ -104,6 +104,9 @@ for reader in "${readers[@]}"; do
   if [ "$status" -eq 0 ] && [ -z "$artifact" ]; then
     echo "$summary: no finding"
     passed=$((passed + 1))
+  elif grep -q 'libFuzzer: run interrupted' "$log"; then
+    echo "$summary: INTERRUPTED by a signal (not a finding, but the run is incomplete)"
+    failed=$((failed + 1))
   else
     cp "$log" "$findings_dir/$reader.log"
     echo "$summary: FINDING (exit $status; input ${artifact:-not saved}; log $findings_dir/$reader.log)"

@@ -27,6 +27,7 @@ FluxionProcess::FluxionProcess(const std::vector<std::string>& args, const Proce
   // Everything the child needs is prepared before fork: after it, only
   // async-signal-safe calls are allowed (the test runner may have threads).
   const std::string exe = fluxion_executable().string();
+  if (!fs::exists(exe)) throw std::runtime_error(exe + " is not built (build the whole project: ninja -C <build dir>)");
   std::vector<std::string> all{exe};
   all.insert(all.end(), args.begin(), args.end());
   std::vector<char*> argv;
@@ -72,7 +73,8 @@ std::optional<std::string> FluxionProcess::next_line(std::chrono::milliseconds t
       out_buffer_.erase(0, end + 1);
       return line;
     }
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    using std::chrono::milliseconds;
+    const auto left = std::chrono::duration_cast<milliseconds>(deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0 || out_fd_ < 0) return std::nullopt;
     pollfd p[2] = {{out_fd_, POLLIN, 0}, {err_fd_, POLLIN, 0}};
     int ready = ::poll(p, 2, int(left.count()));

@@ -13,6 +13,7 @@
 #include "autodiff/errors.hpp"
 #include "experiments/lib/report.hpp"
 #include "experiments/reproduce/runner.hpp"
+#include "tests/nn/scratch_dir.hpp"
 
 namespace fs = std::filesystem;
 using namespace fluxion;
@@ -28,8 +29,9 @@ std::string slurp(const fs::path& p) {
 }  // namespace
 
 TEST_CASE("reproduce --smoke runs every experiment and writes a complete report") {
-  const fs::path out = fs::temp_directory_path() / "fluxion-reproduce-smoke";
-  fs::remove_all(out);
+  // A folder of its own: test runs of several build dirs may run at once.
+  const fluxion::testing::ScratchDir scratch("reproduce_smoke");
+  const fs::path out = scratch.path;
   ReproduceOptions options;
   options.scale = Scale::smoke;
   options.out_dir = out;
@@ -74,5 +76,4 @@ TEST_CASE("reproduce --smoke runs every experiment and writes a complete report"
   ReproduceOptions unknown = options;
   unknown.selection = {"no-such-experiment"};
   CHECK_THROWS_AS(reproduce(unknown), InputError);
-  fs::remove_all(out);
 }
