@@ -8,8 +8,9 @@
 # Optimisation -O1 with -g1 (line tables): the sanitizers' recommended
 # level; on 2 cores it builds about 40 % faster than debugoptimized (-O2 -g)
 # while stack traces still name file and line. Assertions stay on (no
-# NDEBUG). OpenMP is off: libgomp is not instrumented, and one thread keeps
-# every report reproducible.
+# NDEBUG). The benchmark programs are not built (no test runs them).
+# OpenMP is off: libgomp is not instrumented, and one thread keeps every
+# report reproducible.
 set -uo pipefail
 
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -19,7 +20,7 @@ cd "$repo_root"
 bash scripts/install-deps.sh || { echo "tests: 0 passed, 1 failed (dependency installation failed)"; exit 1; }
 
 if [ ! -f "$build_dir/build.ninja" ]; then
-  meson setup "$build_dir" -Dsanitizers=true -Dopenmp=false -Doptimization=1 -Ddebug=false -Dcpp_args=-g1 ||
+  meson setup "$build_dir" -Dsanitizers=true -Dopenmp=false -Dbenchmarks=false -Doptimization=1 -Ddebug=false -Dcpp_args=-g1 ||
     { echo "tests: 0 passed, 1 failed (meson setup failed)"; exit 1; }
 fi
 build_start=$SECONDS

@@ -25,7 +25,7 @@ struct FailureCase {
   std::vector<std::string> args;       // fluxion's arguments
   int exit_code = 1;
   std::vector<std::string> mentions;   // each must appear in the message (file, problem)
-  std::optional<std::uint64_t> file_size_limit;
+  std::optional<std::uint64_t> file_size_limit = std::nullopt;
 };
 
 inline void expect_clean_failure(const std::filesystem::path& dir, const FailureCase& c) {

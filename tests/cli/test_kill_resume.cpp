@@ -47,7 +47,7 @@ std::string incomplete(const fs::path& path) {
       read_safetensors(path);
     } else if (ext == ".json") {
       std::ifstream in(path);
-      (void)nlohmann::json::parse(in);
+      if (!nlohmann::json::accept(in)) return "not valid JSON";
     } else {
       const std::string bytes = read_bytes(path);
       if (bytes.empty()) return "empty";
