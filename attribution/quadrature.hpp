@@ -64,6 +64,7 @@ Quadrature ih_paper_grid(int k);
 /// Rule by name: "riemann_left" | "riemann_right" | "riemann_midpoint" |
 /// "trapezoid" | "gauss_legendre" | "log_weighted". Throws InputError for an
 /// unknown name or a bad n (n < 1, n < 2 for trapezoid, n > kMaxQuadratureNodes).
+/// Each (name, n) is built once and then served from a cache (thread-safe).
 Quadrature make_quadrature(const std::string& name, int n);
 
 }  // namespace fluxion

@@ -12,67 +12,78 @@ namespace fluxion {
 
 namespace {
 
-// All nodes that require grad and are reachable from the roots, in creation
-// (= topological) order. Iterative depth-first search.
+// The part of the graph a reverse sweep walks: every node that requires grad
+// and is reachable from the roots, in creation (= topological) order, and
+// each node's position in that order (so that per-node state can live in
+// plain vectors indexed by position instead of one hash map per quantity).
 template <class T>
-std::vector<std::shared_ptr<Node<T>>> reachable_in_topological_order(const std::vector<Var<T>>& roots) {
+struct SweepGraph {
   std::vector<std::shared_ptr<Node<T>>> order;
-  std::unordered_set<Node<T>*> seen;
+  std::unordered_map<Node<T>*, std::size_t> position;
+
+  std::size_t at(Node<T>* n) const { return position.at(n); }
+};
+
+// Iterative depth-first search from the roots, then a sort by creation id.
+template <class T>
+SweepGraph<T> reachable_in_topological_order(const std::vector<Var<T>>& roots) {
+  SweepGraph<T> graph;
   std::vector<std::shared_ptr<Node<T>>> stack;
   for (const auto& r : roots)
-    if (r.requires_grad() && seen.insert(r.node().get()).second) stack.push_back(r.node());
+    if (r.requires_grad() && graph.position.emplace(r.node().get(), 0).second) stack.push_back(r.node());
   while (!stack.empty()) {
     std::shared_ptr<Node<T>> n = std::move(stack.back());
     stack.pop_back();
     for (const auto& in : n->inputs)
-      if (in.requires_grad() && seen.insert(in.node().get()).second) stack.push_back(in.node());
-    order.push_back(std::move(n));
+      if (in.requires_grad() && graph.position.emplace(in.node().get(), 0).second) stack.push_back(in.node());
+    graph.order.push_back(std::move(n));
   }
-  std::sort(order.begin(), order.end(), [](const auto& a, const auto& b) { return a->id < b->id; });
-  return order;
+  std::sort(graph.order.begin(), graph.order.end(), [](const auto& a, const auto& b) { return a->id < b->id; });
+  for (std::size_t i = 0; i < graph.order.size(); ++i) graph.position[graph.order[i].get()] = i;
+  return graph;
 }
 
-// The reverse sweep. `wanted(node)` says whether a node's cotangent must be
-// kept; `on_leaf` receives the cotangent of each leaf reached.
+// The reverse sweep. `keep(node, cotangent)` receives the cotangent of each
+// target reached (targets empty = every leaf).
 template <class T, class Keep>
 void reverse_sweep(const std::vector<Var<T>>& roots, const std::vector<Var<T>>& root_grads,
                    const std::unordered_set<Node<T>*>& targets, bool create_graph, Keep&& keep) {
-  std::vector<std::shared_ptr<Node<T>>> order = reachable_in_topological_order(roots);
+  const SweepGraph<T> graph = reachable_in_topological_order(roots);
+  const std::size_t count = graph.order.size();
+  auto is_target = [&](Node<T>* n) { return targets.empty() ? !n->vjp : targets.count(n) > 0; };
   // A node matters if it is a target or one of its inputs matters
-  // (ascending order visits inputs first). Targets empty = every leaf.
-  std::unordered_set<Node<T>*> matters;
-  for (const auto& node : order) {
-    Node<T>* n = node.get();
-    bool m = targets.empty() ? !n->vjp : targets.count(n) > 0;
-    for (const auto& in : n->inputs) m = m || matters.count(in.node().get()) > 0;
-    if (m) matters.insert(n);
+  // (ascending order visits inputs first).
+  std::vector<char> matters(count, 0);
+  for (std::size_t i = 0; i < count; ++i) {
+    Node<T>* n = graph.order[i].get();
+    bool m = is_target(n);
+    for (const auto& in : n->inputs) m = m || (in.requires_grad() && matters[graph.at(in.node().get())]);
+    matters[i] = m;
   }
-  std::unordered_map<Node<T>*, Var<T>> cotangent;
-  for (std::size_t i = 0; i < roots.size(); ++i) {
-    if (!roots[i].requires_grad()) continue;
-    auto [it, fresh] = cotangent.try_emplace(roots[i].node().get(), root_grads[i]);
-    if (!fresh) it->second = add(it->second, root_grads[i]);
-  }
+  std::vector<Var<T>> cotangent(count);  // undefined = nothing has arrived yet
+  auto accumulate = [&](std::size_t i, const Var<T>& g) {
+    cotangent[i] = cotangent[i].defined() ? add(cotangent[i], g) : g;
+  };
+  for (std::size_t i = 0; i < roots.size(); ++i)
+    if (roots[i].requires_grad()) accumulate(graph.at(roots[i].node().get()), root_grads[i]);
   EnableGradGuard mode(create_graph);
-  for (auto it = order.rbegin(); it != order.rend(); ++it) {
-    Node<T>* n = it->get();
-    auto found = cotangent.find(n);
-    if (found == cotangent.end() || !matters.count(n)) continue;
-    Var<T> g = found->second;
-    if (targets.count(n) || (targets.empty() && !n->vjp)) keep(n, g);
-    cotangent.erase(found);
+  for (std::size_t i = count; i-- > 0;) {
+    if (!cotangent[i].defined() || !matters[i]) continue;
+    Node<T>* n = graph.order[i].get();
+    const Var<T> g = std::move(cotangent[i]);
+    cotangent[i] = Var<T>();
+    if (is_target(n)) keep(n, g);
     if (!n->vjp) continue;
-    std::vector<Var<T>> in_grads = n->vjp(n->inputs, Var<T>(*it), g);
-    for (std::size_t i = 0; i < n->inputs.size(); ++i) {
-      const Var<T>& in = n->inputs[i];
-      if (i >= in_grads.size() || !in_grads[i].defined() || !in.requires_grad()) continue;
-      Node<T>* target = in.node().get();
-      if (!matters.count(target)) continue;
-      if (in_grads[i].shape() != in.shape())
+    std::vector<Var<T>> in_grads = n->vjp(n->inputs, Var<T>(graph.order[i]), g);
+    for (std::size_t j = 0; j < n->inputs.size(); ++j) {
+      const Var<T>& in = n->inputs[j];
+      if (j >= in_grads.size() || !in_grads[j].defined() || !in.requires_grad()) continue;
+      const std::size_t target = graph.at(in.node().get());
+      if (!matters[target]) continue;
+      if (in_grads[j].shape() != in.shape())
         throw std::logic_error("VJP rule of " + n->op + " returned a cotangent of shape " +
-                               shape_str(in_grads[i].shape()) + " for an input of shape " + shape_str(in.shape()));
-      auto [slot, fresh] = cotangent.try_emplace(target, in_grads[i]);
-      if (!fresh) slot->second = add(slot->second, in_grads[i]);
+                               shape_str(in_grads[j].shape()) + " for an input of shape " + shape_str(in.shape()));
+      accumulate(target, in_grads[j]);
     }
   }
 }

@@ -1,6 +1,7 @@
 #include "autodiff/conv_kernels.hpp"
 
 #include <algorithm>
+#include <memory>
 #include <vector>
 
 #include <Eigen/Core>
@@ -25,6 +26,14 @@ int thread_index() { return 0; }
 
 template <class T>
 using RowMat = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+
+// Per-thread scratch space that every kernel below overwrites completely
+// before reading it, so it is left uninitialised (a std::vector would first
+// zero it: measurable at these sizes).
+template <class T>
+std::unique_ptr<T[]> scratch(std::size_t n) {
+  return std::unique_ptr<T[]>(new T[n]);
+}
 
 // Geometry of one convolution, with the leading axes folded into `batch`.
 struct Geometry {
@@ -107,7 +116,12 @@ void col2im_image(const T* cols, std::size_t ld, const Geometry& g, T* image) {
       const std::ptrdiff_t y = static_cast<std::ptrdiff_t>(i) * s + static_cast<std::ptrdiff_t>(u) - pad;
       if (y < 0 || y >= H) continue;
       T* dst = plane + y * W;
-      for (std::ptrdiff_t j = j0; j < j1; ++j) dst[j * s + off] += in[j];
+      if (s == 1) {  // contiguous: a loop the compiler vectorises
+        T* d = dst + off;
+        for (std::ptrdiff_t j = j0; j < j1; ++j) d[j] += in[j];
+      } else {
+        for (std::ptrdiff_t j = j0; j < j1; ++j) dst[j * s + off] += in[j];
+      }
     }
   }
 }
@@ -132,6 +146,34 @@ Group group_at(std::size_t index, std::size_t size, std::size_t batch) {
 // Parallelise over groups only when there is enough work per call to pay for
 // waking the threads.
 bool worth_threads(const Geometry& g) { return g.batch * g.patch() * g.out_h * g.out_w > 65536; }
+
+// Calls work(first, last, thread) once per thread, which then handles groups
+// [first, last) (contiguous blocks: deterministic for a given thread count).
+// Without `parallel` everything runs on the calling thread OUTSIDE any OpenMP
+// region. (A region switched off with `if (false)` is still a region: Eigen's
+// GEMM inside it opens a nested team, and libgomp creates fresh threads for
+// every nested team -- Integrated Gradients on the cnn ran 3x slower on two
+// threads than on one because of that.)
+template <class Work>
+void split_groups(std::size_t groups, bool parallel, Work&& work) {
+  if (!parallel) {
+    work(std::size_t{0}, groups, std::size_t{0});
+    return;
+  }
+#pragma omp parallel
+  {
+    const auto thread = static_cast<std::size_t>(thread_index()), threads = static_cast<std::size_t>(thread_count());
+    work(groups * thread / threads, groups * (thread + 1) / threads, thread);
+  }
+}
+
+int max_threads() {
+#ifdef _OPENMP
+  return omp_get_max_threads();
+#else
+  return 1;
+#endif
+}
 
 Shape with_last3(const Shape& s, std::size_t c, std::size_t h, std::size_t w) {
   Shape out(s.begin(), s.end() - 3);
@@ -161,14 +203,12 @@ Tensor<T> conv2d(const Tensor<T>& x, const Tensor<T>& w, Conv2dParams p) {
   Tensor<T> out = Tensor<T>::from_shape(with_last3(sx, g.out_channels, g.out_h, g.out_w));
   const std::size_t hw = g.out_h * g.out_w, in_size = g.channels * g.height * g.width;
   const std::size_t size = group_size<T>(g), groups = (g.batch + size - 1) / size;
-#pragma omp parallel if (worth_threads(g))
-  {
-    std::vector<T> cols_buffer(g.patch() * size * hw), y_buffer(g.out_channels * size * hw);
-#pragma omp for schedule(static)
-    for (std::ptrdiff_t k = 0; k < static_cast<std::ptrdiff_t>(groups); ++k) {
-      const Group group = group_at(static_cast<std::size_t>(k), size, g.batch);
+  split_groups(groups, worth_threads(g), [&](std::size_t first, std::size_t last, std::size_t) {
+    auto cols_buffer = scratch<T>(g.patch() * size * hw), y_buffer = scratch<T>(g.out_channels * size * hw);
+    for (std::size_t k = first; k < last; ++k) {
+      const Group group = group_at(k, size, g.batch);
       const std::size_t ld = group.count * hw;
-      Eigen::Map<RowMat<T>> cols(cols_buffer.data(), g.patch(), ld), Y(y_buffer.data(), g.out_channels, ld);
+      Eigen::Map<RowMat<T>> cols(cols_buffer.get(), g.patch(), ld), Y(y_buffer.get(), g.out_channels, ld);
       for (std::size_t i = 0; i < group.count; ++i)
         im2col_image(x.data() + (group.first + i) * in_size, g, cols.data() + i * hw, ld);
       Y.noalias() = W * cols;  // [O, G·Ho·Wo]
@@ -176,7 +216,7 @@ Tensor<T> conv2d(const Tensor<T>& x, const Tensor<T>& w, Conv2dParams p) {
         Eigen::Map<RowMat<T>>(out.data() + (group.first + i) * g.out_channels * hw, g.out_channels, hw) =
             Y.middleCols(i * hw, hw);
     }
-  }
+  });
   return out;
 }
 
@@ -197,15 +237,12 @@ Tensor<T> conv2d_input_grad(const Tensor<T>& gy, const Tensor<T>& w, std::size_t
   Tensor<T> out = Tensor<T>::from_shape(image);
   const std::size_t hw = g.out_h * g.out_w, in_size = g.channels * g.height * g.width;
   const std::size_t size = group_size<T>(g), groups = (g.batch + size - 1) / size;
-#pragma omp parallel if (worth_threads(g))
-  {
-    std::vector<T> gathered_buffer(g.out_channels * size * hw), cols_buffer(g.patch() * size * hw);
-#pragma omp for schedule(static)
-    for (std::ptrdiff_t k = 0; k < static_cast<std::ptrdiff_t>(groups); ++k) {
-      const Group group = group_at(static_cast<std::size_t>(k), size, g.batch);
+  split_groups(groups, worth_threads(g), [&](std::size_t first, std::size_t last, std::size_t) {
+    auto gathered_buffer = scratch<T>(g.out_channels * size * hw), cols_buffer = scratch<T>(g.patch() * size * hw);
+    for (std::size_t k = first; k < last; ++k) {
+      const Group group = group_at(k, size, g.batch);
       const std::size_t ld = group.count * hw;
-      Eigen::Map<RowMat<T>> gathered(gathered_buffer.data(), g.out_channels, ld),
-          cols(cols_buffer.data(), g.patch(), ld);
+      Eigen::Map<RowMat<T>> gathered(gathered_buffer.get(), g.out_channels, ld), cols(cols_buffer.get(), g.patch(), ld);
       for (std::size_t i = 0; i < group.count; ++i)  // ḡ of the group as [O, G·Ho·Wo]
         gathered.middleCols(i * hw, hw) =
             Eigen::Map<const RowMat<T>>(gy.data() + (group.first + i) * g.out_channels * hw, g.out_channels, hw);
@@ -213,7 +250,7 @@ Tensor<T> conv2d_input_grad(const Tensor<T>& gy, const Tensor<T>& w, std::size_t
       for (std::size_t i = 0; i < group.count; ++i)
         col2im_image(cols.data() + i * hw, ld, g, out.data() + (group.first + i) * in_size);
     }
-  }
+  });
   return out;
 }
 
@@ -234,19 +271,15 @@ Tensor<T> conv2d_weight_grad(const Tensor<T>& x, const Tensor<T>& gy, std::size_
   Tensor<T> out = Tensor<T>::from_shape({g.out_channels, g.channels, kh, kw});
   Eigen::Map<RowMat<T>> Wg(out.data(), g.out_channels, g.patch());
   Wg.setZero();
-  std::vector<RowMat<T>> partial;  // one sum per thread
-#pragma omp parallel if (worth_threads(g))
-  {
-#pragma omp single
-    partial.assign(static_cast<std::size_t>(thread_count()), RowMat<T>::Zero(g.out_channels, g.patch()));
-    RowMat<T>& mine = partial[static_cast<std::size_t>(thread_index())];
-    std::vector<T> gathered_buffer(g.out_channels * size * hw), cols_buffer(g.patch() * size * hw);
-#pragma omp for schedule(static)
-    for (std::ptrdiff_t k = 0; k < static_cast<std::ptrdiff_t>(groups); ++k) {
-      const Group group = group_at(static_cast<std::size_t>(k), size, g.batch);
+  // One sum per thread (a team never has more than max_threads threads).
+  std::vector<RowMat<T>> partial(static_cast<std::size_t>(max_threads()), RowMat<T>::Zero(g.out_channels, g.patch()));
+  split_groups(groups, worth_threads(g), [&](std::size_t first, std::size_t last, std::size_t thread) {
+    RowMat<T>& mine = partial[thread];
+    auto gathered_buffer = scratch<T>(g.out_channels * size * hw), cols_buffer = scratch<T>(g.patch() * size * hw);
+    for (std::size_t k = first; k < last; ++k) {
+      const Group group = group_at(k, size, g.batch);
       const std::size_t ld = group.count * hw;
-      Eigen::Map<RowMat<T>> gathered(gathered_buffer.data(), g.out_channels, ld),
-          cols(cols_buffer.data(), g.patch(), ld);
+      Eigen::Map<RowMat<T>> gathered(gathered_buffer.get(), g.out_channels, ld), cols(cols_buffer.get(), g.patch(), ld);
       for (std::size_t i = 0; i < group.count; ++i) {
         im2col_image(x.data() + (group.first + i) * in_size, g, cols.data() + i * hw, ld);
         gathered.middleCols(i * hw, hw) =
@@ -254,7 +287,7 @@ Tensor<T> conv2d_weight_grad(const Tensor<T>& x, const Tensor<T>& gy, std::size_
       }
       mine.noalias() += gathered * cols.transpose();
     }
-  }
+  });
   for (const auto& sum : partial) Wg += sum;
   return out;
 }

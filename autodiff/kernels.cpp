@@ -211,27 +211,28 @@ Tensor<T> broadcast_to(const Tensor<T>& x, const Shape& shape) {
 
 template <class T>
 Tensor<T> binary(const Tensor<T>& a, const Tensor<T>& b, BinaryOp op, const char* name) {
-  Shape sa = shape_of(a), sb = shape_of(b);
-  Shape shape = broadcast_shapes(sa, sb, name);
-  Tensor<T> out = Tensor<T>::from_shape(shape);
-  T* o = out.data();
-  auto apply = [op, &o](std::size_t n, const T* pa, std::size_t step_a, const T* pb, std::size_t step_b) {
+  auto apply = [op](T* o, std::size_t n, const T* pa, std::size_t step_a, const T* pb, std::size_t step_b) {
     switch (op) {
       case BinaryOp::add: elementwise(o, pa, step_a, pb, step_b, n, [](T u, T v) { return u + v; }); break;
       case BinaryOp::sub: elementwise(o, pa, step_a, pb, step_b, n, [](T u, T v) { return u - v; }); break;
       case BinaryOp::mul: elementwise(o, pa, step_a, pb, step_b, n, [](T u, T v) { return u * v; }); break;
       case BinaryOp::div: elementwise(o, pa, step_a, pb, step_b, n, [](T u, T v) { return u / v; }); break;
     }
-    o += n;
   };
   // Same shapes (the common case, and all of a tiny op's cost): one run, no
   // loop planning and so no allocation beyond the result.
-  if (sa == sb) {
-    apply(out.size(), a.data(), 1, b.data(), 1);
+  if (a.shape() == b.shape()) {
+    Tensor<T> out = Tensor<T>::from_shape(a.shape());
+    apply(out.data(), out.size(), a.data(), 1, b.data(), 1);
     return out;
   }
+  Shape sa = shape_of(a), sb = shape_of(b);
+  Shape shape = broadcast_shapes(sa, sb, name);
+  Tensor<T> out = Tensor<T>::from_shape(shape);
+  T* o = out.data();
   StridedLoop(shape, {&sa, &sb}).run([&](std::size_t n, const std::size_t* offset, const std::size_t* step) {
-    apply(n, a.data() + offset[0], step[0], b.data() + offset[1], step[1]);
+    apply(o, n, a.data() + offset[0], step[0], b.data() + offset[1], step[1]);
+    o += n;
   });
   return out;
 }

@@ -28,6 +28,19 @@ enum class BinaryOp { add, sub, mul, div };
 template <class T>
 Tensor<T> binary(const Tensor<T>& a, const Tensor<T>& b, BinaryOp op, const char* name);
 
+/// y[i] = f(x[i]) element by element: one plain loop over the contiguous
+/// buffer (xtensor's lazy expressions step through every element with an
+/// index iterator, several times slower for the element-wise rules).
+template <class T, class F>
+Tensor<T> map(const Tensor<T>& x, F f) {
+  Tensor<T> y = Tensor<T>::from_shape(x.shape());
+  const T* in = x.data();
+  T* out = y.data();
+  const std::size_t n = x.size();
+  for (std::size_t i = 0; i < n; ++i) out[i] = f(in[i]);
+  return y;
+}
+
 /// x broadcast to `shape` (materialised).
 template <class T>
 Tensor<T> broadcast_to(const Tensor<T>& x, const Shape& shape);

@@ -124,7 +124,9 @@ template <class T>
 Var<T> add(const Var<T>& a, const Var<T>& b) {
   return make_op<T>(
       "add", {a, b}, broadcast_binary(a, b, kernels::BinaryOp::add, "add"),
-      [out = kernels::broadcast_shapes(a.shape(), b.shape(), "add")](const Vars<T>&, const Vars<T>& t) {
+      [](const Vars<T>& in, const Vars<T>& t) {
+        // the output shape, recomputed here so that ops without tangents pay nothing
+        const Shape out = kernels::broadcast_shapes(in[0].shape(), in[1].shape(), "add");
         return plus(t[0].defined() ? fit(t[0], out) : Var<T>(), t[1].defined() ? fit(t[1], out) : Var<T>());
       },
       [](const Vars<T>& in, const Var<T>&, const Var<T>& g) {
@@ -138,7 +140,9 @@ template <class T>
 Var<T> sub(const Var<T>& a, const Var<T>& b) {
   return make_op<T>(
       "sub", {a, b}, broadcast_binary(a, b, kernels::BinaryOp::sub, "sub"),
-      [out = kernels::broadcast_shapes(a.shape(), b.shape(), "sub")](const Vars<T>&, const Vars<T>& t) {
+      [](const Vars<T>& in, const Vars<T>& t) {
+        // the output shape, recomputed here so that ops without tangents pay nothing
+        const Shape out = kernels::broadcast_shapes(in[0].shape(), in[1].shape(), "sub");
         return plus(t[0].defined() ? fit(t[0], out) : Var<T>(), t[1].defined() ? fit(neg(t[1]), out) : Var<T>());
       },
       [](const Vars<T>& in, const Var<T>&, const Var<T>& g) {
@@ -152,7 +156,9 @@ template <class T>
 Var<T> mul(const Var<T>& a, const Var<T>& b) {
   return make_op<T>(
       "mul", {a, b}, broadcast_binary(a, b, kernels::BinaryOp::mul, "mul"),
-      [out = kernels::broadcast_shapes(a.shape(), b.shape(), "mul")](const Vars<T>& in, const Vars<T>& t) {
+      [](const Vars<T>& in, const Vars<T>& t) {
+        // the output shape, recomputed here so that ops without tangents pay nothing
+        const Shape out = kernels::broadcast_shapes(in[0].shape(), in[1].shape(), "mul");
         return plus(t[0].defined() ? fit(mul(lift(t[0], out.size()), in[1]), out) : Var<T>(),
                     t[1].defined() ? fit(mul(in[0], lift(t[1], out.size())), out) : Var<T>());
       },
@@ -167,7 +173,9 @@ template <class T>
 Var<T> div(const Var<T>& a, const Var<T>& b) {
   return make_op<T>(
       "div", {a, b}, broadcast_binary(a, b, kernels::BinaryOp::div, "div"),
-      [out = kernels::broadcast_shapes(a.shape(), b.shape(), "div")](const Vars<T>& in, const Vars<T>& t) {
+      [](const Vars<T>& in, const Vars<T>& t) {
+        // the output shape, recomputed here so that ops without tangents pay nothing
+        const Shape out = kernels::broadcast_shapes(in[0].shape(), in[1].shape(), "div");
         Var<T> ta = t[0].defined() ? fit(div(lift(t[0], out.size()), in[1]), out) : Var<T>();
         Var<T> tb;
         if (t[1].defined()) tb = fit(neg(div(mul(in[0], lift(t[1], out.size())), square(in[1]))), out);
@@ -200,7 +208,7 @@ Var<T> scale(const Var<T>& x, T c) {
 template <class T>
 Var<T> exp(const Var<T>& x) {
   return make_op<T>(
-      "exp", {x}, Tensor<T>(xt::exp(x.value())),
+      "exp", {x}, kernels::map(x.value(), [](T e) { return std::exp(e); }),
       [](const Vars<T>& in, const Vars<T>& t) { return mul(t[0], exp(in[0])); },
       [](const Vars<T>&, const Var<T>& y, const Var<T>& g) { return Vars<T>{mul(g, y)}; });
 }
@@ -209,7 +217,7 @@ Var<T> exp(const Var<T>& x) {
 template <class T>
 Var<T> log(const Var<T>& x) {
   return make_op<T>(
-      "log", {x}, Tensor<T>(xt::log(x.value())),
+      "log", {x}, kernels::map(x.value(), [](T e) { return std::log(e); }),
       [](const Vars<T>& in, const Vars<T>& t) { return div(t[0], in[0]); },
       [](const Vars<T>& in, const Var<T>&, const Var<T>& g) { return Vars<T>{div(g, in[0])}; });
 }
@@ -218,7 +226,7 @@ Var<T> log(const Var<T>& x) {
 template <class T>
 Var<T> tanh(const Var<T>& x) {
   return make_op<T>(
-      "tanh", {x}, Tensor<T>(xt::tanh(x.value())),
+      "tanh", {x}, kernels::map(x.value(), [](T e) { return std::tanh(e); }),
       [](const Vars<T>& in, const Vars<T>& t) { return mul(t[0], T(1) - square(tanh(in[0]))); },
       [](const Vars<T>&, const Var<T>& y, const Var<T>& g) { return Vars<T>{mul(g, T(1) - square(y))}; });
 }
@@ -242,7 +250,7 @@ Var<T> sigmoid(const Var<T>& x) {
 template <class T>
 Var<T> relu(const Var<T>& x) {
   return make_op<T>(
-      "relu", {x}, Tensor<T>(xt::maximum(x.value(), T(0))),
+      "relu", {x}, kernels::map(x.value(), [](T e) { return e > T(0) ? e : T(0); }),
       [](const Vars<T>& in, const Vars<T>& t) { return mul(t[0], step(in[0])); },
       [](const Vars<T>& in, const Var<T>&, const Var<T>& g) { return Vars<T>{mul(g, step(in[0]))}; });
 }
@@ -250,7 +258,7 @@ Var<T> relu(const Var<T>& x) {
 // step     y = 1[x > 0]      a constant: its derivative is 0 almost everywhere.
 template <class T>
 Var<T> step(const Var<T>& x) {
-  return Var<T>(Tensor<T>(xt::cast<T>(x.value() > T(0))), false);
+  return Var<T>(kernels::map(x.value(), [](T e) { return e > T(0) ? T(1) : T(0); }), false);
 }
 
 // softplus y = max(x,0) + log1p(e^{−β|x|})/β     jvp: ẏ = σ(βx) ⊙ ẋ     vjp: x̄ = ḡ ⊙ σ(βx)

@@ -70,7 +70,7 @@ std::pair<std::string, std::string> architecture_source(const std::string& arch)
   if (!in) throw InputError(arch + ": cannot read the file");
   // Say where the JSON breaks; never echo the file's (maybe binary) bytes.
   try {
-    (void)nlohmann::json::parse(text.str());
+    [[maybe_unused]] const nlohmann::json parsed = nlohmann::json::parse(text.str());
   } catch (const nlohmann::json::parse_error& e) {
     throw InputError(arch + ": not valid JSON (syntax error at byte " + std::to_string(e.byte) + ")");
   }
