@@ -9,7 +9,7 @@ set -euo pipefail
 packages=(
   build-essential pkg-config cmake meson ninja-build   # compiler and build
   libeigen3-dev                                         # GEMM
-  libmimalloc-dev                                       # fast malloc (meson option allocator)
+  libgoogle-perftools-dev                               # tcmalloc: fast malloc (meson option allocator)
   libxtensor-dev xtl-dev libxsimd-dev                  # n-d arrays
   doctest-dev libbenchmark-dev                          # tests, benchmarks
   nlohmann-json3-dev libcli11-dev                       # JSON headers, CLI parsing
