@@ -204,3 +204,19 @@ TEST_CASE("make_quadrature rejects unknown names and bad node counts") {
   CHECK_NOTHROW(make_quadrature("riemann_midpoint", kMaxQuadratureNodes));
   CHECK(make_quadrature("trapezoid", 2).weights == std::vector<double>{0.5, 0.5});
 }
+
+TEST_CASE("make_quadrature: cached rules equal freshly built ones; bad requests still throw every time") {
+  for (int n : {1, 2, 7, 50}) {
+    const Quadrature fresh = gauss_legendre(n);
+    const Quadrature first = make_quadrature("gauss_legendre", n);   // built (or served from the cache)
+    const Quadrature second = make_quadrature("gauss_legendre", n);  // served from the cache
+    CHECK(first.nodes == fresh.nodes);
+    CHECK(first.weights == fresh.weights);
+    CHECK(second.nodes == fresh.nodes);
+    CHECK(second.weights == fresh.weights);
+  }
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    CHECK_THROWS_AS(make_quadrature("simpson", 8), InputError);
+    CHECK_THROWS_AS(make_quadrature("gauss_legendre", 0), InputError);
+  }
+}
