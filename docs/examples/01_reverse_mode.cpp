@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "docs/examples/tutorial_support.hpp"
 #include "autodiff/autodiff.hpp"
 
 // ============================================================================
@@ -72,8 +73,6 @@ Scalar tanh(Scalar a) {  // ∂/∂a = 1 − tanh²(a)
 
 namespace {
 
-int failures = 0;
-
 void report(const char* name, double value) { std::printf("%s = %.17g\n", name, value); }
 
 // Lists the nodes reachable from `out` by increasing id (creation order),
@@ -103,17 +102,12 @@ void print_graph(const fluxion::Var<double>& out) {
   }
 }
 
-void check(bool ok, const char* what) {
-  if (!ok) {
-    std::fprintf(stderr, "CHECK FAILED: %s\n", what);
-    ++failures;
-  }
-}
-
 }  // namespace
 
 int main() {
   using namespace fluxion;
+using tutorial::check;
+using tutorial::failures;
   const double x0 = 0.7, y0 = -1.3;
 
   // ---- the hand-derived gradient -------------------------------------------

@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <random>
 
+#include "docs/examples/tutorial_support.hpp"
 #include "autodiff/autodiff.hpp"
 
 // ============================================================================
@@ -34,17 +35,10 @@ Dual tanh(Dual a) {
 namespace {
 
 using namespace fluxion;
-
-int failures = 0;
+using tutorial::check;
+using tutorial::failures;
 
 void report(const char* name, double value) { std::printf("%s = %.6e\n", name, value); }
-
-void check(bool ok, const char* what) {
-  if (!ok) {
-    std::fprintf(stderr, "CHECK FAILED: %s\n", what);
-    ++failures;
-  }
-}
 
 Tensor<double> uniform(const Shape& shape, double bound, std::mt19937_64& rng) {
   std::uniform_real_distribution<double> u(-bound, bound);

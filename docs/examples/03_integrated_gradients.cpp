@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "docs/examples/tutorial_support.hpp"
 #include "attribution/integrated_gradients.hpp"
 #include "experiments/lib/plot.hpp"
 #include "nn/models/architecture.hpp"
@@ -22,15 +23,9 @@
 namespace {
 
 using namespace fluxion;
+using tutorial::check;
+using tutorial::failures;
 
-int failures = 0;
-
-void check(bool ok, const std::string& what) {
-  if (!ok) {
-    std::fprintf(stderr, "CHECK FAILED: %s\n", what.c_str());
-    ++failures;
-  }
-}
 
 }  // namespace
 

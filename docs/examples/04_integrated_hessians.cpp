@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "docs/examples/tutorial_support.hpp"
 #include "attribution/axioms.hpp"
 #include "attribution/integrated_gradients.hpp"
 #include "attribution/integrated_hessians.hpp"
@@ -24,15 +25,9 @@
 namespace {
 
 using namespace fluxion;
+using tutorial::check;
+using tutorial::failures;
 
-int failures = 0;
-
-void check(bool ok, const std::string& what) {
-  if (!ok) {
-    std::fprintf(stderr, "CHECK FAILED: %s\n", what.c_str());
-    ++failures;
-  }
-}
 
 void report(const std::string& name, double value) { std::printf("%s = %.6e\n", name.c_str(), value); }
 

@@ -21,26 +21,18 @@
 #include <string>
 #include <vector>
 
+#include "docs/examples/tutorial_support.hpp"
 #include "attribution/ig2.hpp"
 #include "attribution/integrated_gradients.hpp"
 #include "experiments/lib/png.hpp"
 
 using namespace fluxion;
+using tutorial::check;
+using tutorial::failures;
+using tutorial::affine;
 
 namespace {
 
-int failures = 0;
-void check(bool ok, const std::string& what) {
-  if (!ok) {
-    std::printf("CHECK FAILED: %s\n", what.c_str());
-    ++failures;
-  }
-}
-
-/// y = x Wᵀ + b for x [N, in], W [out, in], b [out].
-Var<double> affine(const Var<double>& x, const Tensor<double>& w, const Tensor<double>& b) {
-  return add(matmul(x, Var<double>(w), false, true), Var<double>(b));
-}
 
 // ---- the toy model ---------------------------------------------------------
 const Tensor<double> W1 = {{3.0, 0.3}, {0.2, 0.8}, {0.6, -0.6}};

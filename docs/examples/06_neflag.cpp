@@ -25,26 +25,19 @@
 #include <string>
 #include <vector>
 
+#include "docs/examples/tutorial_support.hpp"
 #include "attribution/neflag.hpp"
 #include "attribution/quadrature.hpp"
 #include "experiments/lib/png.hpp"
 
 using namespace fluxion;
+using tutorial::check;
+using tutorial::failures;
+using tutorial::affine;
 
 namespace {
 
 constexpr double kPi = std::numbers::pi;
-int failures = 0;
-void check(bool ok, const std::string& what) {
-  if (!ok) {
-    std::printf("CHECK FAILED: %s\n", what.c_str());
-    ++failures;
-  }
-}
-
-Var<double> affine(const Var<double>& x, const Tensor<double>& w, const Tensor<double>& b) {
-  return add(matmul(x, Var<double>(w), false, true), Var<double>(b));
-}
 
 // ---- the toy model: z = W₂ softplus₂(W₁x + b₁) + b₂ ------------------------
 const Tensor<double> W1 = {{1.5, -0.8}, {0.7, 1.6}, {-1.2, 0.9}, {0.4, -1.5}};

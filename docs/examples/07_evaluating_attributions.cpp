@@ -26,6 +26,7 @@
 #include <string>
 #include <vector>
 
+#include "docs/examples/tutorial_support.hpp"
 #include "attribution/faithfulness.hpp"
 #include "attribution/infidelity.hpp"
 #include "attribution/integrated_gradients.hpp"
@@ -33,16 +34,11 @@
 #include "experiments/lib/plot.hpp"
 
 using namespace fluxion;
+using tutorial::check;
+using tutorial::failures;
 
 namespace {
 
-int failures = 0;
-void check(bool ok, const std::string& what) {
-  if (!ok) {
-    std::printf("CHECK FAILED: %s\n", what.c_str());
-    ++failures;
-  }
-}
 
 constexpr std::size_t N = 32, D = 64;
 
