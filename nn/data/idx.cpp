@@ -13,10 +13,16 @@
 #include <fstream>
 #include <sstream>
 
+#include "nn/io/checked_reading.hpp"
 #include "autodiff/errors.hpp"
 
 namespace fluxion {
 namespace {
+
+using reading::fail;
+using reading::existing_file_size;
+using reading::open_for_reading;
+using reading::read_exact;
 
 namespace fs = std::filesystem;
 
@@ -27,36 +33,11 @@ constexpr std::uint32_t kMaxCount = 10'000'000;
 constexpr int kNumClasses = 10;
 constexpr std::size_t kChunkBytes = 1 << 16;
 
-[[noreturn]] void fail(const std::string& source, const std::string& problem) {
-  throw InputError(source + ": " + problem);
-}
-
 std::string hex(std::uint32_t value) {
   static const char digits[] = "0123456789abcdef";
   std::string s = "0x";
   for (int shift = 28; shift >= 0; shift -= 4) s += digits[(value >> shift) & 0xF];
   return s;
-}
-
-std::uint64_t existing_file_size(const fs::path& path) {
-  std::error_code ec;
-  if (!fs::exists(path, ec)) fail(path.string(), "file does not exist");
-  if (!fs::is_regular_file(path, ec)) fail(path.string(), "is not a regular file");
-  const std::uint64_t size = fs::file_size(path, ec);
-  if (ec) fail(path.string(), "cannot read the file size (" + ec.message() + ")");
-  return size;
-}
-
-std::ifstream open_for_reading(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fail(path.string(), "cannot open the file for reading");
-  return in;
-}
-
-void read_exact(std::istream& in, void* dst, std::uint64_t bytes, const std::string& source) {
-  in.read(static_cast<char*>(dst), static_cast<std::streamsize>(bytes));
-  if (!in || static_cast<std::uint64_t>(in.gcount()) != bytes)
-    fail(source, "read failed (the file changed or an I/O error occurred)");
 }
 
 /// Checks an IDX header's magic and returns its `rank` dimensions.

@@ -24,11 +24,18 @@
 #include <string_view>
 #include <vector>
 
+#include "nn/io/checked_reading.hpp"
 #include "autodiff/errors.hpp"
 #include "nn/io/atomic_file.hpp"
 
 namespace fluxion {
 namespace {
+
+using reading::fail;
+using reading::checked_mul;
+using reading::existing_file_size;
+using reading::open_for_reading;
+using reading::read_exact;
 
 namespace fs = std::filesystem;
 
@@ -43,38 +50,7 @@ constexpr std::uint64_t kMaxDataBytes = 4ull << 30;      // 4 GiB
 constexpr std::size_t kDataAlignment = 64;               // numpy aligns the data to 64 bytes
 constexpr std::size_t kChunkElements = 1 << 16;          // conversion buffer size
 
-[[noreturn]] void fail(const std::string& source, const std::string& problem) {
-  throw InputError(source + ": " + problem);
-}
-
-/// a * b, or false when the product does not fit in 64 bits.
-bool checked_mul(std::uint64_t a, std::uint64_t b, std::uint64_t& product) {
-  return !__builtin_mul_overflow(a, b, &product);
-}
-
 // ---------------------------------------------------------------- reading
-
-/// Size of a regular file; clear errors for missing files and directories.
-std::uint64_t existing_file_size(const fs::path& path) {
-  std::error_code ec;
-  if (!fs::exists(path, ec)) fail(path.string(), "file does not exist");
-  if (!fs::is_regular_file(path, ec)) fail(path.string(), "is not a regular file");
-  const std::uint64_t size = fs::file_size(path, ec);
-  if (ec) fail(path.string(), "cannot read the file size (" + ec.message() + ")");
-  return size;
-}
-
-std::ifstream open_for_reading(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fail(path.string(), "cannot open the file for reading");
-  return in;
-}
-
-void read_exact(std::istream& in, void* dst, std::uint64_t bytes, const std::string& source) {
-  in.read(static_cast<char*>(dst), static_cast<std::streamsize>(bytes));
-  if (!in || static_cast<std::uint64_t>(in.gcount()) != bytes)
-    fail(source, "read failed (the file changed or an I/O error occurred)");
-}
 
 /// Everything the header says, validated against the file size.
 struct NpyHeader {

@@ -23,11 +23,17 @@
 
 #include <nlohmann/json.hpp>
 
+#include "nn/io/checked_reading.hpp"
 #include "autodiff/errors.hpp"
 #include "nn/io/atomic_file.hpp"
 
 namespace fluxion {
 namespace {
+
+using reading::fail;
+using reading::checked_mul;
+using reading::existing_file_size;
+using reading::read_exact;
 
 namespace fs = std::filesystem;
 using json = nlohmann::json;
@@ -39,14 +45,6 @@ constexpr std::uint64_t kMaxHeaderBytes = 100'000'000;  // the reference impleme
 constexpr std::size_t kHeaderAlignment = 8;
 constexpr std::size_t kChunkElements = 1 << 16;
 constexpr const char* kMetadataKey = "__metadata__";
-
-[[noreturn]] void fail(const std::string& source, const std::string& problem) {
-  throw InputError(source + ": " + problem);
-}
-
-bool checked_mul(std::uint64_t a, std::uint64_t b, std::uint64_t& product) {
-  return !__builtin_mul_overflow(a, b, &product);
-}
 
 std::uint64_t item_size(const std::string& dtype) { return dtype == "F32" ? 4 : 8; }
 
@@ -60,21 +58,6 @@ struct TensorEntry {
 };
 
 // ---------------------------------------------------------------- reading
-
-std::uint64_t existing_file_size(const fs::path& path) {
-  std::error_code ec;
-  if (!fs::exists(path, ec)) fail(path.string(), "file does not exist");
-  if (!fs::is_regular_file(path, ec)) fail(path.string(), "is not a regular file");
-  const std::uint64_t size = fs::file_size(path, ec);
-  if (ec) fail(path.string(), "cannot read the file size (" + ec.message() + ")");
-  return size;
-}
-
-void read_exact(std::istream& in, void* dst, std::uint64_t bytes, const std::string& source) {
-  in.read(static_cast<char*>(dst), static_cast<std::streamsize>(bytes));
-  if (!in || static_cast<std::uint64_t>(in.gcount()) != bytes)
-    fail(source, "read failed (the file changed or an I/O error occurred)");
-}
 
 /// The first 8 bytes: the JSON header length, checked against the file.
 std::uint64_t read_header_length(std::istream& in, std::uint64_t file_size, const std::string& source) {

@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "nn/io/checked_reading.hpp"
 #include "autodiff/errors.hpp"
 #include "nn/modules/activations.hpp"
 #include "nn/modules/conv2d.hpp"
@@ -19,6 +20,8 @@
 namespace fluxion {
 
 namespace {
+
+using reading::checked_mul;
 
 using json = nlohmann::json;
 
@@ -209,11 +212,6 @@ ArchitectureSpec parse_description(const std::string& description, const std::st
   for (std::size_t i = 0; i < doc["layers"].size(); ++i)
     spec.layers.push_back(parse_layer(doc["layers"][i], i, source));
   return spec;
-}
-
-/// a * b, or false when the product does not fit in 64 bits.
-bool checked_mul(std::uint64_t a, std::uint64_t b, std::uint64_t& product) {
-  return !__builtin_mul_overflow(a, b, &product);
 }
 
 /// The parameter tensors layer `index` will hold (state_dict names and shapes).
