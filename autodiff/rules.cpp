@@ -235,8 +235,9 @@ Var<T> tanh(const Var<T>& x) {
 template <class T>
 Var<T> sigmoid(const Var<T>& x) {
   // Stable: σ(x) = 1/(1+e⁻ˣ) for x ≥ 0, eˣ/(1+eˣ) for x < 0.
-  Tensor<T> v = x.value();
-  for (auto& e : v) e = e >= 0 ? T(1) / (T(1) + std::exp(-e)) : std::exp(e) / (T(1) + std::exp(e));
+  Tensor<T> v = kernels::map(x.value(), [](T e) {
+    return e >= 0 ? T(1) / (T(1) + std::exp(-e)) : std::exp(e) / (T(1) + std::exp(e));
+  });
   return make_op<T>(
       "sigmoid", {x}, std::move(v),
       [](const Vars<T>& in, const Vars<T>& t) {
@@ -265,8 +266,8 @@ Var<T> step(const Var<T>& x) {
 template <class T>
 Var<T> softplus(const Var<T>& x, T beta) {
   if (!(beta > 0)) throw std::invalid_argument("softplus: beta must be > 0");
-  Tensor<T> v = x.value();
-  for (auto& e : v) e = std::max(e, T(0)) + std::log1p(std::exp(-beta * std::abs(e))) / beta;
+  Tensor<T> v = kernels::map(
+      x.value(), [beta](T e) { return std::max(e, T(0)) + std::log1p(std::exp(-beta * std::abs(e))) / beta; });
   return make_op<T>(
       "softplus", {x}, std::move(v),
       [beta](const Vars<T>& in, const Vars<T>& t) { return mul(t[0], sigmoid(scale(in[0], beta))); },

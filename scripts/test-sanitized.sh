@@ -16,6 +16,8 @@ set -uo pipefail
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build_dir="${1:-build-asan}"
 cd "$repo_root"
+# shellcheck source=scripts/doctest-counts.sh
+source scripts/doctest-counts.sh
 
 bash scripts/install-deps.sh || { echo "tests: 0 passed, 1 failed (dependency installation failed)"; exit 1; }
 
@@ -48,35 +50,25 @@ wait "$programs_pid"
 programs_status=$?
 echo "sanitized run: $((SECONDS - run_start)) s (two processes side by side)"
 
-passed=0
-failed=0
+sum_passed=0
+sum_failed=0
 status=0
 for part in others programs; do
   log="$build_dir/test-output-$part.txt"
   part_status=$([ "$part" = others ] && echo "$others_status" || echo "$programs_status")
   echo "--- sanitized tests: $part ---"
   cat "$log"
+  doctest_counts "$log" "$part_status"  # sets passed, failed
   # A report that did not abort (e.g. from a child process) still fails the run.
   reports=$(grep -cE '^(==[0-9]+==ERROR: |SUMMARY: (Address|UndefinedBehavior|Leak)Sanitizer|.*runtime error: )' "$log")
-  # doctest's summary: "[doctest] test cases: 52 | 52 passed | 0 failed | 0 skipped"
-  summary=$(grep -E '^\[doctest\] test cases:' "$log" | tail -n 1)
-  p=$(sed -E 's/.*\| *([0-9]+) passed.*/\1/' <<<"$summary")
-  f=$(sed -E 's/.*\| *([0-9]+) failed.*/\1/' <<<"$summary")
-  if [ -z "$summary" ] || ! [[ "$p" =~ ^[0-9]+$ && "$f" =~ ^[0-9]+$ ]]; then
-    # Aborted (a sanitizer report or a crash) before doctest printed its summary.
-    echo "sanitized tests ($part): the test program did not finish (exit status $part_status)"
-    p=0
-    f=1
-  fi
-  if [ "$reports" -gt 0 ] && [ "$f" -eq 0 ]; then f=1; fi
-  if [ "$part_status" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
+  if [ "$reports" -gt 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi
   [ "$part_status" -eq 0 ] || status=1
-  passed=$((passed + p))
-  failed=$((failed + f))
+  sum_passed=$((sum_passed + passed))
+  sum_failed=$((sum_failed + failed))
 done
-if ! [[ "$total" =~ ^[0-9]+$ ]] || [ $((passed + failed)) -lt "$total" ]; then
-  echo "sanitized tests: the two processes ran $((passed + failed)) test cases, the suite has ${total:-?}"
-  failed=$((failed + 1))
+if ! [[ "$total" =~ ^[0-9]+$ ]] || [ $((sum_passed + sum_failed)) -lt "$total" ]; then
+  echo "sanitized tests: the two processes ran $((sum_passed + sum_failed)) test cases, the suite has ${total:-?}"
+  sum_failed=$((sum_failed + 1))
 fi
-echo "tests: $passed passed, $failed failed"
-[ "$status" -eq 0 ] && [ "$failed" -eq 0 ]
+echo "tests: $sum_passed passed, $sum_failed failed"
+[ "$status" -eq 0 ] && [ "$sum_failed" -eq 0 ]
