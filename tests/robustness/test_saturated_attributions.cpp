@@ -8,6 +8,7 @@
 
 #include <cmath>
 
+#include "tests/robustness/all_finite.hpp"
 #include "attribution/method_registry.hpp"
 #include "nn/models/architecture.hpp"
 #include "nn/models/smoothing.hpp"
@@ -31,19 +32,6 @@ Tensor<T> saturated_batch(std::size_t n, double offset) {
   Tensor<T> x = Tensor<T>::from_shape({n, 1, 3, 3});
   for (std::size_t i = 0; i < x.size(); ++i) x.data()[i] = T(1e4 * std::sin(1.7 * double(i) + offset));
   return x;
-}
-
-template <class T>
-bool all_finite(const Tensor<T>& t) {
-  for (T v : t)
-    if (!std::isfinite(v)) return false;
-  return true;
-}
-
-bool all_finite(const std::vector<double>& v) {
-  for (double e : v)
-    if (!std::isfinite(e)) return false;
-  return true;
 }
 
 template <class T>

@@ -8,6 +8,7 @@
 #include <cmath>
 #include <limits>
 
+#include "tests/robustness/all_finite.hpp"
 #include "autodiff/autodiff.hpp"
 
 using namespace fluxion;
@@ -26,13 +27,6 @@ Tensor<T> saturating_inputs() {
   const T values[] = {-huge<T>(), T(-1e4), T(-30), T(-1), T(0), T(1), T(30), T(1e4), huge<T>()};
   std::copy(std::begin(values), std::end(values), x.begin());
   return x;
-}
-
-template <class T>
-bool all_finite(const Tensor<T>& t) {
-  for (T v : t)
-    if (!std::isfinite(v)) return false;
-  return true;
 }
 
 /// Value, gradient and both HVPs (direction: all ones) of scalar f at x are finite.
