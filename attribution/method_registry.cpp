@@ -50,6 +50,21 @@ const MethodInfo& method_info(const std::string& name) {
   throw InputError("unknown method '" + name + "' (known: " + known + ")");
 }
 
+int default_steps(const std::string& name) {
+  method_info(name);  // unknown names fail here with the list
+  if (name == "smoothgrad" || name == "smoothgrad_squared" || name == "vargrad") return int(SmoothGradOptions{}.samples);
+  if (name == "ig") return IntegratedGradientsOptions<double>{}.steps;
+  if (name == "expected_gradients") return int(ExpectedGradientsOptions{}.samples);
+  if (name == "blur_ig") return BlurIGOptions{}.steps;
+  if (name == "guided_ig") return GuidedIGOptions{}.steps;
+  if (name == "agi") return AGIOptions{}.max_iter;
+  if (name == "ig2") return IG2Options{}.steps;
+  if (name == "neflag") return int(NeFLAGOptions{}.points);
+  if (name == "ih") return IntegratedHessiansOptions<double>{}.points;
+  if (name == "eh") return int(ExpectedHessiansOptions{}.samples);
+  return 0;
+}
+
 namespace {
 
 template <class T>

@@ -49,6 +49,12 @@ const std::vector<MethodInfo>& method_catalogue();
 /// InputError naming the unknown method and listing the known ones.
 const MethodInfo& method_info(const std::string& name);
 
+/// What MethodSettings::steps = 0 means for method `name`: its own default
+/// count of quadrature nodes, path steps or Monte Carlo samples, read from
+/// its options struct (IG 50, Blur IG 64, Guided IG 128, IH 32, EG 200, …);
+/// 0 for methods without such a count (saliency, input_hessian, …).
+int default_steps(const std::string& name);
+
 /// Runs the method `name` (see method_catalogue) with `settings`: (out, x[N, ...], targets) → values [N, ...] or [N, d, d].
 template <class T>
 MethodOutput<T> run_method(const std::string& name, const ExplainedOutput<T>& out, const Tensor<T>& x,

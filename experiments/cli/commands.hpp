@@ -6,7 +6,8 @@
 //  * bad flags or values: one clear sentence on stderr, exit code 2
 //    (throw fluxion::cli::UsageError);
 //  * bad input files: one sentence naming the file and the problem, exit 1;
-//  * outputs are written atomically (temp file + rename).
+//  * outputs are written atomically (temp file + rename);
+//  * a correctness gate not met (--tolerance, check): one sentence, exit 3.
 #pragma once
 #include <stdexcept>
 #include <string>
@@ -23,6 +24,15 @@ namespace fluxion::cli {
 // A mistake in how the tool was called (unknown method, bad value). main()
 // prints the message and exits with code 2.
 struct UsageError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// A correctness gate the user asked for was not met: `--tolerance` not
+// reached within the node cap, or `fluxion check` found an axiom gap above its
+// tolerance. main() prints the message and exits with code 3, so a script or
+// a researcher's CI can tell "the attribution is not trustworthy" (3) from
+// "the command was wrong" (2) and "a file was bad" (1).
+struct GateFailure : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 

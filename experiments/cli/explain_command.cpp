@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <filesystem>
+#include <iomanip>
 #include <iostream>
 
 #include "autodiff/errors.hpp"
@@ -16,24 +17,14 @@ namespace fluxion::cli {
 
 namespace {
 
+/// explain and interactions: the flags they share with check, plus the output files.
 void add_common_options(CLI::App* cmd, ExplainFlags& f) {
-  cmd->add_option("--model", f.model, "Model file (.safetensors with the architecture in __metadata__)")->required();
-  cmd->add_option("--input", f.input, "Input .npy: one example or a batch [N, ...]")->required();
-  cmd->add_option("--out", f.out, "Output .npy")->required();
-  cmd->add_option("--target", f.targets, "Class to explain: one for all examples or one per example "
-                                         "(default: the predicted class)");
-  cmd->add_option("--baseline", f.baseline, "zeros | blur | file.npy")->capture_default_str();
-  cmd->add_option("--steps", f.steps, "Quadrature nodes / path steps / samples (0: the method's default)");
-  cmd->add_option("--smooth-beta", f.smooth_beta, "Explain the model with every ReLU replaced by SoftPlus(beta)");
-  cmd->add_option("--output", f.output_kind, "logit | probability")->capture_default_str();
-  cmd->add_option("--references", f.references, "Reference examples .npy [R, ...] (expected_gradients, eh, ig2)");
-  cmd->add_option("--seed", f.seed, "Seed of every random choice")->capture_default_str();
-  cmd->add_option("--batch-size", f.batch_size, "Points per model call inside the method")->capture_default_str();
+  add_explanation_options(cmd, f);
+  cmd->add_option("--out", f.out, "Output .npy (<f8, or <f4 with --dtype float32)")->required();
   cmd->add_option("--png", f.png, "Also write a heatmap PNG");
-  std::string dtype = "float64";
-  cmd->add_option("--dtype", dtype, "Precision of the computation (float64)")
-      ->check(CLI::IsMember({"float64"}))
-      ->capture_default_str();
+  cmd->add_option("--tolerance", f.tolerance,
+                  "Double the nodes until the relative completeness gap is <= T (path methods; cap " +
+                      std::to_string(max_tolerance_nodes) + " nodes, else exit 3)");
 }
 
 std::string method_list(bool interactions) {
@@ -44,18 +35,20 @@ std::string method_list(bool interactions) {
   return list;
 }
 
-void run(const ExplainFlags& f, bool interactions) {
-  if (method_info_or_usage(f.method).interactions != interactions) {
-    throw UsageError("method '" + f.method + "' is " + (interactions ? "not an interaction method" : "an interaction method") +
-                     "; use `fluxion " + (interactions ? "explain" : "interactions") + "` for it (" +
-                     (interactions ? "interaction methods: " : "attribution methods: ") + method_list(interactions) + ")");
-  }
-  ExplainSetup s = prepare_explanation(f);
-  const MethodOutput<double> r = run_method(f.method, s.explained, s.x, s.targets, s.settings);
-  for (double v : r.values)
+/// The whole command in precision T (--dtype): the output .npy is <f4 for
+/// float and <f8 for double.
+template <class T>
+void explain_in(const ExplainFlags& f) {
+  ExplainSetup<T> s = prepare_explanation<T>(f);
+  int nodes = 0;
+  const MethodOutput<T> r = f.tolerance > 0 ? run_to_tolerance(f.method, s, f.tolerance, nodes)
+                                            : run_method(f.method, s.explained, s.x, s.targets, s.settings);
+  for (T v : r.values)
     if (!std::isfinite(v))
       throw std::runtime_error(f.input + ": " + f.method + " gives NaN or infinite values for these inputs (the " +
-                               "model's output or its derivatives overflow); nothing was written");
+                               "model's output or its derivatives overflow" +
+                               (f.dtype == "float32" ? ", perhaps only in float32: try --dtype float64" : "") +
+                               "); nothing was written");
   write_npy(f.out, restore_batch_shape(r.values, s.single_example));
   if (!f.png.empty()) {
     try {
@@ -73,6 +66,20 @@ void run(const ExplainFlags& f, bool interactions) {
     std::cout << " (max completeness gap " << worst << " vs " << r.reference << ")";
   }
   std::cout << "\n";
+  if (f.tolerance > 0) {
+    std::cout << f.method << ": relative completeness gap " << std::scientific << std::setprecision(2)
+              << worst_relative_gap(r.completeness_gaps, r.output_changes) << " <= " << f.tolerance << " with " << nodes
+              << " nodes\n";
+  }
+}
+
+void run(const ExplainFlags& f, bool interactions) {
+  if (method_info_or_usage(f.method).interactions != interactions) {
+    throw UsageError("method '" + f.method + "' is " + (interactions ? "not an interaction method" : "an interaction method") +
+                     "; use `fluxion " + (interactions ? "explain" : "interactions") + "` for it (" +
+                     (interactions ? "interaction methods: " : "attribution methods: ") + method_list(interactions) + ")");
+  }
+  with_dtype(f.dtype, [&]<class T>() { explain_in<T>(f); });
 }
 
 }  // namespace

@@ -1,7 +1,11 @@
 // Shared input handling of the explanation subcommands (see explain_inputs.hpp).
 #include "experiments/cli/explain_inputs.hpp"
 
+#include <CLI/CLI.hpp>
+
 #include <cmath>
+#include <iomanip>
+#include <sstream>
 
 #include "autodiff/errors.hpp"
 #include "experiments/cli/commands.hpp"
@@ -17,7 +21,10 @@ namespace {
 std::string non_finite_kind(double v) { return std::isnan(v) ? "NaN" : "infinite"; }
 
 /// Attributions of NaN or infinite inputs are meaningless: refuse them.
-void require_finite(const Tensor<double>& t, const std::string& file) {
+/// (Checked after the conversion to T, so a float64 value beyond float32's
+/// range is refused with --dtype float32 too.)
+template <class T>
+void require_finite(const Tensor<T>& t, const std::string& file) {
   for (std::size_t i = 0; i < t.size(); ++i)
     if (!std::isfinite(t.data()[i]))
       throw InputError(file + ": element " + std::to_string(i) + " is " + non_finite_kind(t.data()[i]) +
@@ -25,9 +32,10 @@ void require_finite(const Tensor<double>& t, const std::string& file) {
 }
 
 /// A NaN or infinite weight makes every attribution NaN: refuse the model.
-void require_finite_parameters(const Sequential<double>& model, const std::string& file) {
+template <class T>
+void require_finite_parameters(const Sequential<T>& model, const std::string& file) {
   for (const auto& p : model.named_parameters()) {
-    const Tensor<double>& w = p.value.value();
+    const Tensor<T>& w = p.value.value();
     for (std::size_t i = 0; i < w.size(); ++i)
       if (!std::isfinite(w.data()[i]))
         throw InputError(file + ": parameter \"" + p.name + "\" element " + std::to_string(i) + " is " +
@@ -37,7 +45,25 @@ void require_finite_parameters(const Sequential<double>& model, const std::strin
 
 }  // namespace
 
-ExplainSetup prepare_explanation(const ExplainFlags& flags) {
+void add_explanation_options(CLI::App* cmd, ExplainFlags& f) {
+  cmd->add_option("--model", f.model, "Model file (.safetensors with the architecture in __metadata__)")->required();
+  cmd->add_option("--input", f.input, "Input .npy (<f4 or <f8): one example or a batch [N, ...]")->required();
+  cmd->add_option("--target", f.targets, "Class to explain: one for all examples or one per example "
+                                         "(default: the predicted class)");
+  cmd->add_option("--baseline", f.baseline, "zeros | blur | file.npy (one example or one per example)")
+      ->capture_default_str();
+  cmd->add_option("--steps", f.steps, "Quadrature nodes / path steps / samples (0: the method's default)");
+  cmd->add_option("--smooth-beta", f.smooth_beta, "Explain the model with every ReLU replaced by SoftPlus(beta)");
+  cmd->add_option("--output", f.output_kind, "logit | probability")->capture_default_str();
+  cmd->add_option("--references", f.references, "Reference examples .npy [R, ...] (expected_gradients, eh, ig2)");
+  cmd->add_option("--seed", f.seed, "Seed of every random choice")->capture_default_str();
+  cmd->add_option("--batch-size", f.batch_size, "Points per model call inside the method")->capture_default_str();
+  cmd->add_option("--dtype", f.dtype, "Precision of the whole computation: float64 (exact) | float32 (fast)")
+      ->capture_default_str();
+}
+
+template <class T>
+ExplainSetup<T> prepare_explanation(const ExplainFlags& flags) {
   try {
     method_info(flags.method);
   } catch (const InputError& e) {
@@ -47,6 +73,10 @@ ExplainSetup prepare_explanation(const ExplainFlags& flags) {
   if (flags.steps < 0)
     throw UsageError("--steps must be >= 0 (0: the method's default), got " + std::to_string(flags.steps));
   if (flags.batch_size == 0) throw UsageError("--batch-size must be positive");
+  if (flags.dtype != "float32" && flags.dtype != "float64")
+    throw UsageError("--dtype must be float32 or float64, got '" + flags.dtype + "'");
+  if (flags.tolerance < 0 || !std::isfinite(flags.tolerance))
+    throw UsageError("--tolerance must be a relative completeness gap > 0");
   const OutputKind kind = [&] {
     try {
       return parse_output_kind(flags.output_kind);
@@ -55,15 +85,15 @@ ExplainSetup prepare_explanation(const ExplainFlags& flags) {
     }
   }();
 
-  ExplainSetup s;
-  Sequential<double> loaded = load_model<double>(flags.model);
+  ExplainSetup<T> s;
+  Sequential<T> loaded = load_model<T>(flags.model);
   require_finite_parameters(loaded, flags.model);
-  s.model = flags.smooth_beta > 0 ? smooth(loaded, flags.smooth_beta) : loaded;
+  s.model = flags.smooth_beta > 0 ? smooth(loaded, T(flags.smooth_beta)) : loaded;
   s.explained.model = as_function(s.model);
   s.explained.kind = kind;
   s.explained.batch_size = flags.batch_size;
 
-  Tensor<double> x = read_npy<double>(flags.input);
+  Tensor<T> x = read_npy<T>(flags.input);
   require_finite(x, flags.input);
   const Shape& example = s.model.input_shape();
   const std::size_t example_size = numel_of(example);
@@ -75,7 +105,7 @@ ExplainSetup prepare_explanation(const ExplainFlags& flags) {
   } else if (x.dimension() >= 1 && x.shape()[0] > 0 && x.size() == x.shape()[0] * example_size) {
     Shape batched = {x.shape()[0]};
     batched.insert(batched.end(), example.begin(), example.end());
-    x = Tensor<double>(xt::reshape_view(x, batched));
+    x = Tensor<T>(xt::reshape_view(x, batched));
   } else {
     throw InputError(flags.input + ": input of shape " + shape_str(shape_of(x)) + " does not fit the model, which " +
                      "takes examples of shape " + shape_str(example) + " (one example, or a batch [N, ...])");
@@ -107,18 +137,18 @@ ExplainSetup prepare_explanation(const ExplainFlags& flags) {
   } else if (flags.baseline == "blur") {
     s.settings.baseline = "blur";
   } else {
-    Tensor<double> b = read_npy<double>(flags.baseline);
+    Tensor<T> b = read_npy<T>(flags.baseline);
     require_finite(b, flags.baseline);
     if (b.size() != example_size && b.size() != s.x.size()) {
       throw InputError(flags.baseline + ": baseline of shape " + shape_str(shape_of(b)) + " fits neither one example " +
                        shape_str(example) + " nor the input batch " + shape_str(shape_of(s.x)));
     }
     s.settings.baseline = "user";
-    s.settings.user_baseline = b.size() == example_size ? Tensor<double>(xt::reshape_view(b, example))
-                                                        : Tensor<double>(xt::reshape_view(b, s.x.shape()));
+    s.settings.user_baseline = b.size() == example_size ? Tensor<T>(xt::reshape_view(b, example))
+                                                        : Tensor<T>(xt::reshape_view(b, s.x.shape()));
   }
   if (!flags.references.empty()) {
-    Tensor<double> r = read_npy<double>(flags.references);
+    Tensor<T> r = read_npy<T>(flags.references);
     require_finite(r, flags.references);
     if (r.dimension() < 1 || r.shape()[0] == 0 || r.size() != r.shape()[0] * example_size) {
       throw InputError(flags.references + ": references of shape " + shape_str(shape_of(r)) +
@@ -126,7 +156,7 @@ ExplainSetup prepare_explanation(const ExplainFlags& flags) {
     }
     Shape batched = {r.shape()[0]};
     batched.insert(batched.end(), example.begin(), example.end());
-    s.settings.references = Tensor<double>(xt::reshape_view(r, batched));
+    s.settings.references = Tensor<T>(xt::reshape_view(r, batched));
     // IG2 draws references of other classes: label them by the model's prediction.
     s.settings.reference_labels = predicted_classes(s.explained.model, s.settings.references, flags.batch_size);
   }
@@ -138,13 +168,50 @@ ExplainSetup prepare_explanation(const ExplainFlags& flags) {
   return s;
 }
 
-Tensor<double> restore_batch_shape(const Tensor<double>& values, bool single_example) {
+template <class T>
+Tensor<T> restore_batch_shape(const Tensor<T>& values, bool single_example) {
   if (!single_example) return values;
   Shape shape(values.shape().begin() + 1, values.shape().end());
-  return Tensor<double>(xt::reshape_view(values, shape));
+  return Tensor<T>(xt::reshape_view(values, shape));
 }
 
-void write_attribution_png(const std::filesystem::path& path, const Tensor<double>& a) {
+double worst_relative_gap(const std::vector<double>& gaps, const std::vector<double>& output_changes) {
+  double worst = 0;
+  for (std::size_t n = 0; n < gaps.size(); ++n) {
+    const double change = n < output_changes.size() ? std::abs(output_changes[n]) : 0.0;
+    worst = std::max(worst, change > 0 ? gaps[n] / change : gaps[n]);
+  }
+  return worst;
+}
+
+template <class T>
+MethodOutput<T> run_to_tolerance(const std::string& method, ExplainSetup<T>& s, double tolerance, int& nodes_used) {
+  const MethodInfo& info = method_info(method);
+  if (!info.path_method)
+    throw UsageError("--tolerance needs a path method (its completeness gap shrinks as nodes are added); '" + method +
+                     "' has none");
+  int nodes = s.settings.steps > 0 ? s.settings.steps : default_steps(method);
+  for (;;) {
+    s.settings.steps = nodes;
+    MethodOutput<T> r = run_method(method, s.explained, s.x, s.targets, s.settings);
+    const double gap = worst_relative_gap(r.completeness_gaps, r.output_changes);
+    if (gap <= tolerance) {
+      nodes_used = nodes;
+      return r;
+    }
+    if (nodes * 2 > max_tolerance_nodes) {
+      std::ostringstream msg;
+      msg << method << ": the relative completeness gap is still " << std::scientific << std::setprecision(2) << gap
+          << " > " << tolerance << " with " << nodes << " nodes, and doubling them would pass the cap of "
+          << max_tolerance_nodes << "; nothing was written";
+      throw GateFailure(msg.str());
+    }
+    nodes *= 2;
+  }
+}
+
+template <class T>
+void write_attribution_png(const std::filesystem::path& path, const Tensor<T>& a) {
   const std::size_t n = a.shape()[0];
   std::size_t h = 1, w = a.size() / n;
   if (a.dimension() >= 3) {
@@ -160,7 +227,7 @@ void write_attribution_png(const std::filesystem::path& path, const Tensor<doubl
   for (std::size_t e = 0; e < n; ++e) {
     Tensor<double> m = Tensor<double>::from_shape({h, w});
     m.fill(0);
-    for (std::size_t k = 0; k < per; ++k) m.data()[k % plane] += a.data()[e * per + k];
+    for (std::size_t k = 0; k < per; ++k) m.data()[k % plane] += double(a.data()[e * per + k]);
     if (cells.back().size() == 8) cells.emplace_back();
     cells.back().push_back(heatmap(m, scale));
   }
@@ -171,5 +238,14 @@ void write_attribution_png(const std::filesystem::path& path, const Tensor<doubl
   }
   write_png(path, cells.size() == 1 && cells[0].size() == 1 ? cells[0][0] : grid(cells, 4, {255, 255, 255}));
 }
+
+#define FLUXION_INSTANTIATE(T)                                                                               \
+  template ExplainSetup<T> prepare_explanation<T>(const ExplainFlags&);                                     \
+  template Tensor<T> restore_batch_shape(const Tensor<T>&, bool);                                          \
+  template MethodOutput<T> run_to_tolerance(const std::string&, ExplainSetup<T>&, double, int&);          \
+  template void write_attribution_png(const std::filesystem::path&, const Tensor<T>&);
+FLUXION_INSTANTIATE(float)
+FLUXION_INSTANTIATE(double)
+#undef FLUXION_INSTANTIATE
 
 }  // namespace fluxion::cli

@@ -9,6 +9,10 @@
 #include "attribution/method_registry.hpp"
 #include "nn/modules/sequential.hpp"
 
+namespace CLI {
+class App;
+}
+
 namespace fluxion::cli {
 
 struct ExplainFlags {
@@ -19,27 +23,66 @@ struct ExplainFlags {
   std::uint64_t seed = 0;
   std::size_t batch_size = 64;
   std::string references;  // .npy [R, ...] for expected_gradients / eh / ig2
+  std::string dtype = "float64";  // precision of the whole computation: float32 | float64
+  double tolerance = 0;           // > 0: relative completeness gap to reach (explain, interactions, check)
 };
 
-/// Everything a method call needs, in double precision.
+/// Everything a method call needs, in the precision T the user chose with
+/// --dtype (float: speed, double: exactness). Files are read and converted
+/// to T; nothing else depends on the precision.
+template <class T>
 struct ExplainSetup {
-  Sequential<double> model;           // possibly smoothed
-  ExplainedOutput<double> explained;
-  Tensor<double> x;                   // [N, ...] (a single example gets a leading axis of 1)
+  Sequential<T> model;                // possibly smoothed
+  ExplainedOutput<T> explained;
+  Tensor<T> x;                        // [N, ...] (a single example gets a leading axis of 1)
   bool single_example = false;        // the input file had no batch axis
   std::vector<std::size_t> targets;   // N classes
-  MethodSettings<double> settings;
+  MethodSettings<T> settings;
 };
+
+/// Adds the flags that explain, interactions and check share (--model,
+/// --input, --target, --baseline, --steps, --smooth-beta, --output,
+/// --references, --seed, --batch-size, --dtype), bound to `flags`, which must
+/// outlive the parse.
+void add_explanation_options(CLI::App* cmd, ExplainFlags& flags);
 
 /// Validates flags and files, loads everything. UsageError for bad flags,
 /// InputError for bad files.
-ExplainSetup prepare_explanation(const ExplainFlags& flags);
+template <class T>
+ExplainSetup<T> prepare_explanation(const ExplainFlags& flags);
+
+/// Calls body.template operator()<T>() with T = float for --dtype float32 and
+/// T = double for float64: the one switch from a flag to a template argument.
+template <class Body>
+void with_dtype(const std::string& dtype, Body&& body) {
+  if (dtype == "float32") {
+    body.template operator()<float>();
+  } else {
+    body.template operator()<double>();
+  }
+}
 
 /// Removes the leading axis again when the input was a single example.
-Tensor<double> restore_batch_shape(const Tensor<double>& values, bool single_example);
+template <class T>
+Tensor<T> restore_batch_shape(const Tensor<T>& values, bool single_example);
+
+/// The relative completeness gap of one example: |Σ A − Δ| / |Δ| with
+/// Δ = f(x) − f(x'), or the absolute gap when Δ = 0 (there is nothing to be
+/// relative to). The largest over the batch is what --tolerance bounds.
+double worst_relative_gap(const std::vector<double>& gaps, const std::vector<double>& output_changes);
+
+/// Runs a path method, doubling its nodes (--steps, or the method's default)
+/// until worst_relative_gap ≤ tolerance: the adaptive quadrature behind
+/// --tolerance. Throws GateFailure (exit code 3) once `max_nodes` would be exceeded.
+template <class T>
+MethodOutput<T> run_to_tolerance(const std::string& method, ExplainSetup<T>& s, double tolerance, int& nodes_used);
+
+/// The node cap of --tolerance: 2^12 quadrature nodes (or path steps, or samples).
+inline constexpr int max_tolerance_nodes = 4096;
 
 /// Writes a diverging heatmap PNG of each example (a grid if N > 1); maps
 /// with more than two axes are summed over channels.
-void write_attribution_png(const std::filesystem::path& path, const Tensor<double>& attributions);
+template <class T>
+void write_attribution_png(const std::filesystem::path& path, const Tensor<T>& attributions);
 
 }  // namespace fluxion::cli

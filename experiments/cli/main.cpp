@@ -1,7 +1,8 @@
 // fluxion: the command-line driver. Subcommands live one per file in
 // experiments/cli/; this file only wires them together and turns every
 // failure into one readable sentence and an exit code:
-//   0 success, 1 runtime failure (bad file, numerical problem), 2 bad usage.
+//   0 success, 1 runtime failure (bad file, numerical problem), 2 bad usage,
+//   3 a correctness gate not met (--tolerance, fluxion check).
 #include <CLI/CLI.hpp>
 #include <exception>
 #include <filesystem>
@@ -48,6 +49,9 @@ int main(int argc, char** argv) {
   } catch (const fluxion::cli::UsageError& e) {
     std::cerr << "fluxion: " << e.what() << "\n";
     return 2;
+  } catch (const fluxion::cli::GateFailure& e) {
+    std::cerr << "fluxion: " << e.what() << "\n";
+    return 3;
   } catch (const std::bad_alloc&) {
     std::cerr << "fluxion: not enough memory for this command (try a smaller batch or input)\n";
     return 1;

@@ -135,7 +135,7 @@ void run(const TrainFlags& f) {
   }
   std::cout << "training " << (f.arch.size() > 20 ? "custom" : f.arch) << " (" << model.named_parameters().size()
             << " parameter tensors) on " << train.size() << " images, " << f.dtype << ", " << f.optimizer
-            << " lr " << f.lr << ", batch " << f.batch_size << ", seed " << f.seed << "\n";
+            << " lr " << f.lr << ", batch " << f.batch_size << ", seed " << f.seed << std::endl;  // flushed: an announced moment
   auto start = std::chrono::steady_clock::now();
   auto history = train_model(model, train, test, config, [&](const EpochReport& r) {
     char line[256];
