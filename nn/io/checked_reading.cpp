@@ -1,6 +1,7 @@
 #include "nn/io/checked_reading.hpp"
 
 #include "autodiff/errors.hpp"
+#include "autodiff/tensor.hpp"
 
 namespace fluxion::reading {
 
@@ -10,6 +11,28 @@ void fail(const std::string& source, const std::string& problem) { throw InputEr
 
 bool checked_mul(std::uint64_t a, std::uint64_t b, std::uint64_t& product) {
   return !__builtin_mul_overflow(a, b, &product);
+}
+
+std::uint64_t storable_element_count(const std::vector<std::size_t>& shape, const std::string& source,
+                                     const std::string& subject) {
+  std::uint64_t product = 1;  // of the non-zero extents
+  bool overflow = false, empty = false;
+  for (std::size_t extent : shape) {
+    if (extent == 0)
+      empty = true;
+    else
+      overflow = overflow || !checked_mul(product, extent, product);
+  }
+  const bool too_large = overflow || product > kMaxTensorElements;
+  const std::string what = subject + " " + shape_str(shape);
+  if (too_large && empty)
+    fail(source, what + " holds no elements, but its non-zero extents multiply to more than 2^31, "
+                        "the size limit (a tensor's strides are products of them)");
+  if (overflow)
+    fail(source, what + " has too many elements (the count overflows 64 bits; the size limit is 2^31)");
+  if (too_large)
+    fail(source, what + " has " + std::to_string(product) + " elements, above the size limit of 2^31");
+  return empty ? 0 : product;
 }
 
 std::uint64_t existing_file_size(const fs::path& path) {

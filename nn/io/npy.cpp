@@ -5,11 +5,15 @@
 //   1. the fixed prefix: magic, version, header length (checked against the
 //      real file size);
 //   2. the header dict: a tiny parser for the Python literal numpy writes,
-//      then dtype / order / shape checks and the exact data size;
+//      then dtype / order / shape checks (rank <= 64 and the size rule of
+//      checked_reading.hpp) and the exact data size;
 //   3. the element bytes, read straight into the tensor (or converted in
 //      small chunks when the stored float type differs from T).
 // Files and in-memory bytes go through the same stream reader; only the
 // name in the errors ("<source>: <problem>") and the stream differ.
+//
+// The writer checks the rank and the size rule before writing a byte, so it
+// never produces a file the reader rejects.
 #include "nn/io/npy.hpp"
 
 #include <algorithm>
@@ -36,6 +40,7 @@ using reading::checked_mul;
 using reading::existing_file_size;
 using reading::open_for_reading;
 using reading::read_exact;
+using reading::storable_element_count;
 
 namespace fs = std::filesystem;
 
@@ -45,8 +50,6 @@ static_assert(std::endian::native == std::endian::little,
 constexpr std::string_view kMagic = "\x93NUMPY";
 constexpr std::uint64_t kMaxHeaderBytes = 1u << 20;      // numpy itself writes < 1 KiB
 constexpr std::size_t kMaxRank = 64;                     // numpy's NPY_MAXDIMS
-constexpr std::uint64_t kMaxElements = 1ull << 31;
-constexpr std::uint64_t kMaxDataBytes = 4ull << 30;      // 4 GiB
 constexpr std::size_t kDataAlignment = 64;               // numpy aligns the data to 64 bytes
 constexpr std::size_t kChunkElements = 1 << 16;          // conversion buffer size
 
@@ -228,30 +231,15 @@ NpyHeader read_header(std::istream& in, std::uint64_t file_size, const std::stri
   if (header.shape.size() > kMaxRank)
     fail(source, "shape has " + std::to_string(header.shape.size()) + " dimensions, above numpy's limit of " +
                      std::to_string(kMaxRank));
-  // Count the elements. The non-zero extents are limited even when another
-  // one is 0: the tensor's (signed) strides are products of them.
-  std::uint64_t span = 1;  // the product of the non-zero extents
-  bool overflow = false, empty = false;
-  for (std::size_t extent : header.shape) {
-    if (extent == 0)
-      empty = true;
-    else
-      overflow = overflow || !checked_mul(span, extent, span);
-  }
-  if (empty && (overflow || span > kMaxElements))
-    fail(source, "shape " + shape_str(header.shape) +
-                     " holds no elements, but its other extents multiply to more than 2^31 (the size limit)");
-  if (overflow)
-    fail(source, "shape " + shape_str(header.shape) + " has too many elements (the count overflows 64 bits)");
-  if (span > kMaxElements)
-    fail(source, "shape " + shape_str(header.shape) + " has " + std::to_string(span) +
-                     " elements, above the limit of 2^31");
-  const std::uint64_t count = empty ? 0 : span;
+  // The readers' one size rule (checked_reading.hpp): at most 2^31 elements,
+  // counted the same for '<f4' and '<f8'. There is deliberately no limit on
+  // the data bytes: one would depend on the dtype, and an '<f4' array read
+  // as double is written back as '<f8' (twice the bytes), which the reader
+  // must accept too. Memory stays bounded all the same: the bytes checked
+  // below must all be in the file before anything is allocated.
+  const std::uint64_t count = storable_element_count(header.shape, source, "shape");
   const std::uint64_t item_size = header.descr == "<f4" ? 4 : 8;
   const std::uint64_t data_bytes = count * item_size;  // cannot overflow: count <= 2^31
-  if (data_bytes > kMaxDataBytes)
-    fail(source, "shape " + shape_str(header.shape) + " needs " + std::to_string(data_bytes) +
-                     " data bytes, above the 4 GiB limit");
 
   const std::uint64_t remaining = file_size - header.data_offset;
   if (remaining < data_bytes)
@@ -348,6 +336,15 @@ std::string npy_prefix(std::string_view descr, const Shape& shape) {
   return out + dict;
 }
 
+/// The shape limits the reader applies, checked before writing `shape` to
+/// `destination`, with the reader's sentences.
+void check_writable(const Shape& shape, const std::string& destination) {
+  if (shape.size() > kMaxRank)
+    fail(destination, "shape has " + std::to_string(shape.size()) + " dimensions, above numpy's limit of " +
+                          std::to_string(kMaxRank));
+  storable_element_count(shape, destination, "shape");
+}
+
 }  // namespace
 
 // ---------------------------------------------------------------- public API
@@ -373,6 +370,7 @@ Tensor<T> parse_npy(std::string_view bytes, const std::string& source) {
 
 template <class T>
 void write_npy(std::ostream& out, const Tensor<T>& tensor) {
+  check_writable(shape_of(tensor), "write_npy");
   const std::string prefix = npy_prefix(descr_of<T>(), shape_of(tensor));
   out.write(prefix.data(), static_cast<std::streamsize>(prefix.size()));
   out.write(reinterpret_cast<const char*>(tensor.data()), static_cast<std::streamsize>(tensor.size() * sizeof(T)));
@@ -380,6 +378,8 @@ void write_npy(std::ostream& out, const Tensor<T>& tensor) {
 
 template <class T>
 void write_npy(const fs::path& path, const Tensor<T>& tensor) {
+  // Checked here first so that the error names the path, not "write_npy".
+  check_writable(shape_of(tensor), path.string());
   write_file_atomically(path, [&](std::ostream& out) { write_npy(out, tensor); });
 }
 

@@ -3,12 +3,17 @@
 // Reading validates in this order, before any tensor memory is allocated:
 //   file size >= 8 -> header length fits the file and the 100 MB cap ->
 //   the header is a JSON object -> every entry has a supported dtype, a shape
-//   and data_offsets whose length matches the shape -> all offsets lie inside
-//   the buffer, no two tensors share bytes and the buffer ends where the last
-//   tensor ends -> __metadata__ is string->string.
+//   within the size rule of checked_reading.hpp (at most 2^31 elements,
+//   whatever the dtype) and data_offsets whose length matches the shape ->
+//   all offsets lie inside the buffer, no two tensors share bytes and the
+//   buffer ends where the last tensor ends -> __metadata__ is string->string.
 // Only then is each tensor read from its byte range. Files and in-memory
 // bytes go through the same stream reader; only the name in the errors
 // ("<source>: <problem>") and the stream differ.
+//
+// Writing checks the same limits the reader applies (the size rule for every
+// shape, the 100 MB header cap), so that write_safetensors never produces a
+// file parse_safetensors rejects: it fails with the reader's sentence instead.
 #include "nn/io/safetensors.hpp"
 
 #include <algorithm>
@@ -31,9 +36,9 @@ namespace fluxion {
 namespace {
 
 using reading::fail;
-using reading::checked_mul;
 using reading::existing_file_size;
 using reading::read_exact;
+using reading::storable_element_count;
 
 namespace fs = std::filesystem;
 using json = nlohmann::json;
@@ -121,23 +126,11 @@ TensorEntry parse_entry(const std::string& name, const json& j, const std::strin
   e.end = offsets[1];
   if (e.begin > e.end) fail(source, where + " has data_offsets with begin > end");
 
-  // The byte count, and the same product over the non-zero extents only: an
-  // empty tensor's other extents must fit too, since the tensor's (signed)
-  // strides are products of them.
-  std::uint64_t span = item_size(e.dtype);
-  bool overflow = false, empty = false;
-  for (std::size_t extent : e.shape) {
-    if (extent == 0)
-      empty = true;
-    else
-      overflow = overflow || !checked_mul(span, extent, span);
-  }
-  if (overflow && empty)
-    fail(source, where + " shape " + shape_str(e.shape) +
-                     " holds no elements, but its other extents are too large (their byte count overflows 64 bits)");
-  if (overflow)
-    fail(source, where + " shape " + shape_str(e.shape) + " is too large (the byte count overflows 64 bits)");
-  const std::uint64_t bytes = empty ? 0 : span;
+  // The shape obeys the readers' one size rule (checked_reading.hpp), which
+  // counts elements whatever the dtype: the writer may store this tensor
+  // as the other dtype, and the re-read must accept it just the same.
+  const std::uint64_t count = storable_element_count(e.shape, source, where + " shape");
+  const std::uint64_t bytes = count * item_size(e.dtype);  // at most 2^31 * 8
   if (bytes != e.end - e.begin)
     fail(source, where + " shape " + shape_str(e.shape) + " of " + e.dtype + " needs " + std::to_string(bytes) +
                      " bytes but its data_offsets span " + std::to_string(e.end - e.begin));
@@ -254,9 +247,11 @@ std::string build_header(const std::map<std::string, Tensor<double>>& tensors,
   std::uint64_t offset = 0;
   for (const auto& [name, tensor] : tensors) {
     if (name == kMetadataKey) fail(destination, "a tensor cannot be named __metadata__");
-    const std::uint64_t bytes = tensor.size() * item_size(dtype);
+    const Shape shape = shape_of(tensor);
+    const std::uint64_t bytes =
+        storable_element_count(shape, destination, "tensor '" + name + "' shape") * item_size(dtype);
     header[name] = {{"dtype", dtype},
-                    {"shape", shape_of(tensor)},
+                    {"shape", shape},
                     {"data_offsets", {offset, offset + bytes}}};
     offset += bytes;
   }
@@ -267,6 +262,11 @@ std::string build_header(const std::map<std::string, Tensor<double>>& tensors,
     fail(destination, "a tensor name or metadata string is not valid UTF-8");
   }
   text.append((kHeaderAlignment - text.size() % kHeaderAlignment) % kHeaderAlignment, ' ');
+  // The header can come out longer than the one read (packed offsets have
+  // more digits than [0, 0]), so the reader's cap is checked here too.
+  if (text.size() > kMaxHeaderBytes)
+    fail(destination, "the header would be " + std::to_string(text.size()) +
+                          " bytes, above the 100 MB limit of safetensors readers");
   return text;
 }
 

@@ -1,6 +1,8 @@
 // libFuzzer harness for the .npy reader (nn/io/npy.hpp): every input is read
 // as float and as double. A parsed array is touched element by element and
-// must survive an in-memory round trip write_npy -> parse_npy bit for bit.
+// must survive an in-memory round trip write_npy -> parse_npy bit for bit
+// (an array read from '<f4' as double is written as '<f8' and vice versa, so
+// the reader's limits must not depend on the stored dtype).
 #include <cstdint>
 #include <cstring>
 #include <sstream>
@@ -16,7 +18,8 @@ namespace {
 template <class T>
 void check_round_trip(const Tensor<T>& array) {
   std::ostringstream out;
-  write_npy(out, array);
+  if (!fuzz::accepts("write_npy", [&] { write_npy(out, array); }))
+    fuzz::finding("write_npy rejects an array parse_npy accepted");
   Tensor<T> again;
   if (!fuzz::accepts("fuzz-round-trip.npy", [&] { again = parse_npy<T>(out.str(), "fuzz-round-trip.npy"); }))
     fuzz::finding("write_npy produced bytes parse_npy rejects");

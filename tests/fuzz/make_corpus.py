@@ -1,19 +1,22 @@
 #!/usr/bin/env python3
-"""Writes the seed corpora of the fuzz harnesses: tests/fuzz/corpus/<reader>/.
+"""Writes the seed files of the fuzz harnesses into tests/fuzz/corpus/<reader>/.
 
-Each reader gets a few small valid files (every feature of the format once)
-and a few near-valid ones (one field wrong, a size that overflows, a length
-that points past the end), so the fuzzer starts next to the interesting
-checks. Deterministic and standard-library only; rerun after changing it:
+Each reader gets a few small valid files (every feature of the format once),
+a few near-valid ones (one field wrong, a size that overflows, a length that
+points past the end) and the inputs fuzzing found, so the fuzzer starts next
+to the interesting checks. Deterministic and standard-library only; rerun
+after changing it:
 
     python3 tests/fuzz/make_corpus.py
 
-scripts/fuzz.sh fuzzes a temporary copy, so the committed corpus never grows
-by itself.
+A corpus folder holds two kinds of files: these seeds, named for what they
+are, and the files libFuzzer kept from long runs, named by the SHA-1 of their
+bytes (scripts/fuzz.sh merges them in after every clean run of >= 600 s, see
+tests/fuzz/long-runs.txt). This script rewrites the seeds only and never
+touches the SHA-1-named files: they are the coverage earlier runs paid for.
 """
 import json
 import pathlib
-import shutil
 import struct
 
 CORPUS = pathlib.Path(__file__).resolve().parent / "corpus"
@@ -86,6 +89,9 @@ def make_npy():
     write("npy", "truncated_data.npy", npy("<f8", (4,), floats("d", [1, 2])))
     write("npy", "shape_overflow.npy", npy("<f4", (2**40, 2**40), b""))
     write("npy", "shape_2e31.npy", npy("<f4", (2**31 + 1,), b""))
+    # The safetensors finding's siblings: empty arrays at and past the size limit.
+    write("npy", "f4_empty_0x2e31.npy", npy("<f4", (0, 2**31), b""))
+    write("npy", "f8_empty_past_2e31.npy", npy("<f8", (2, 0, 2**30 + 1), b""))
     write("npy", "f8_beyond_float.npy", npy("<f8", (1,), floats("d", [1e300])))
     long_header = bytearray(npy("<f4", (1,), floats("f", [1])))
     long_header[8:10] = struct.pack("<H", 0xFFFF)
@@ -129,6 +135,16 @@ def make_safetensors():
     write("safetensors", "header_not_json.safetensors", safetensors({}, header_text="{\"a\": [1, 2"))
     write("safetensors", "header_length_huge.safetensors", struct.pack("<Q", 2**63) + b"{}")
     write("safetensors", "begin_after_end.safetensors", safetensors({"a": ("F32", [0], [8, 4])}, None, b"\0" * 8))
+    # Found by fuzz_safetensors (249 s): an empty F32 tensor whose non-zero
+    # extents multiply to 2^61.2, once read but not re-readable as F64.
+    write("safetensors", "found_empty_extents_2e61.safetensors",
+          safetensors({"a": ("F32", [2, 499, 42, 0, 664, 0, 664, 66, 92049, 24], [0, 0])}))
+    # Its siblings at the size limit: 2^31 non-zero elements (read, in either
+    # dtype) and one more (rejected, in either dtype).
+    write("safetensors", "empty_extents_2e31_f64.safetensors",
+          safetensors({"a": ("F64", [65536, 0, 32768], [0, 0])}))
+    write("safetensors", "empty_extents_past_2e31.safetensors",
+          safetensors({"a": ("F32", [0, 2**31 + 1], [0, 0]), "b": ("F64", [1], [0, 8])}, None, floats("d", [1])))
 
 
 # ------------------------------------------------------------------ architecture
@@ -220,8 +236,6 @@ def make_model_io():
 
 
 if __name__ == "__main__":
-    if CORPUS.exists():
-        shutil.rmtree(CORPUS)
     for make in (make_idx, make_npy, make_safetensors, make_architecture, make_model_io):
         make()
     files = sorted(p for p in CORPUS.rglob("*") if p.is_file())

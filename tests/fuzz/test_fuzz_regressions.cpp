@@ -9,6 +9,7 @@
 #include <doctest/doctest.h>
 
 #include <cstdint>
+#include <sstream>
 #include <string>
 #include <string_view>
 
@@ -93,13 +94,14 @@ TEST_CASE("fuzz regressions: IDX headers that promise too much are rejected befo
 
 TEST_CASE("fuzz regressions: .npy shapes whose size overflows or exceeds the limits") {
   check_rejects("overflow.npy",
-                "shape [1099511627776, 1099511627776] has too many elements (the count overflows 64 bits)", [&] {
+                "shape [1099511627776, 1099511627776] has too many elements (the count overflows 64 bits; the size limit "
+                "is 2^31)", [&] {
                   parse_npy<float>(npy_bytes("{'descr': '<f4', 'fortran_order': False, "
                                              "'shape': (1099511627776, 1099511627776), }",
                                              ""),
                                    "overflow.npy");
                 });
-  check_rejects("big.npy", "shape [2147483649] has 2147483649 elements, above the limit of 2^31", [&] {
+  check_rejects("big.npy", "shape [2147483649] has 2147483649 elements, above the size limit of 2^31", [&] {
     parse_npy<double>(npy_bytes("{'descr': '<f4', 'fortran_order': False, 'shape': (2147483649,), }", ""), "big.npy");
   });
   check_rejects("digits.npy", "a shape extent in the header is too large", [&] {
@@ -125,14 +127,35 @@ TEST_CASE("fuzz regressions: an empty .npy array whose other extents overflow th
       "'shape': (0000000000000, 10995116277760000000, 1099511627776), }            \n"s;
   REQUIRE(crash.size() == 128);
   check_rejects("fuzz-crash.npy",
-                "shape [0, 10995116277760000000, 1099511627776] holds no elements, but its other extents multiply to "
-                "more than 2^31 (the size limit)",
+                "shape [0, 10995116277760000000, 1099511627776] holds no elements, but its non-zero extents multiply "
+                "to more than 2^31, the size limit (a tensor's strides are products of them)",
                 [&] { parse_npy<float>(crash, "fuzz-crash.npy"); });
-  // Small enough other extents are fine: an empty array of shape [0, 2^31].
-  const Tensor<double> empty = parse_npy<double>(
-      npy_bytes("{'descr': '<f8', 'fortran_order': False, 'shape': (0, 2147483648), }", ""), "empty.npy");
-  CHECK(empty.size() == 0);
-  CHECK(shape_of(empty) == Shape{0, 2147483648});
+  // Small enough other extents are fine: an empty array of shape [0, 2^31],
+  // stored as either dtype and read as either type (the same rule for all).
+  for (const char* descr : {"<f4", "<f8"}) {
+    INFO("descr " << descr);
+    const std::string header = "{'descr': '"s + descr + "', 'fortran_order': False, 'shape': ";
+    const Tensor<double> empty = parse_npy<double>(npy_bytes(header + "(0, 2147483648), }", ""), "empty.npy");
+    CHECK(empty.size() == 0);
+    CHECK(shape_of(empty) == Shape{0, 2147483648});
+    CHECK(shape_of(parse_npy<float>(npy_bytes(header + "(0, 2147483648), }", ""), "empty.npy")) ==
+          Shape{0, 2147483648});
+    check_rejects("beyond.npy", "more than 2^31, the size limit",
+                  [&] { parse_npy<float>(npy_bytes(header + "(0, 2147483649), }", ""), "beyond.npy"); });
+  }
+}
+
+TEST_CASE("fuzz regressions: the .npy size rule counts elements, not bytes") {
+  // The reader used to cap the data at 4 GiB as well: an '<f4' array of 2^30
+  // elements (4 GiB) was read as double, written back as '<f8' (8 GiB), and
+  // the re-read refused it. Now the limit is 2^31 elements in either dtype;
+  // memory stays bounded because all the bytes must be in the file.
+  check_rejects("f8.npy",
+                "file is truncated: shape [1073741824] of <f8 needs 8589934592 data bytes but only 0 follow the header",
+                [&] {
+                  parse_npy<float>(npy_bytes("{'descr': '<f8', 'fortran_order': False, 'shape': (1073741824,), }", ""),
+                                   "f8.npy");
+                });
 }
 
 TEST_CASE("fuzz regressions: .npy header lengths past the end and truncated data") {
@@ -192,34 +215,102 @@ TEST_CASE("fuzz regressions: .safetensors bytes after the last tensor") {
                 [&] { parse_safetensors(safetensors_bytes("{}", "abcd"), "only-bytes.safetensors"); });
 }
 
-TEST_CASE("fuzz regressions: .safetensors shapes whose byte count overflows") {
+TEST_CASE("fuzz regressions: .safetensors shapes above the size limit of 2^31 elements") {
   check_rejects("shape.safetensors",
-                "tensor 'a' shape [4294967296, 4294967296, 4294967296] is too large (the byte count overflows 64 bits)",
+                "tensor 'a' shape [4294967296, 4294967296, 4294967296] has too many elements (the count overflows 64 "
+                "bits; the size limit is 2^31)",
                 [&] {
                   parse_safetensors(safetensors_bytes(R"({"a":{"dtype":"F32","shape":[4294967296,4294967296,)"
                                                       R"(4294967296],"data_offsets":[0,0]}})",
                                                       ""),
                                     "shape.safetensors");
                 });
-  // The product wraps to exactly the span (2^62 * 4 = 2^64 = 0 mod 2^64): still an overflow.
-  check_rejects("wrap.safetensors", "tensor 'a' shape [4611686018427387904] is too large", [&] {
-    parse_safetensors(
-        safetensors_bytes(R"({"a":{"dtype":"F32","shape":[4611686018427387904],"data_offsets":[0,0]}})", ""),
-        "wrap.safetensors");
-  });
+  // The byte count wraps to exactly the span (2^62 * 4 = 2^64 = 0 mod 2^64):
+  // the rule counts elements, so there is nothing to wrap.
+  check_rejects("wrap.safetensors",
+                "tensor 'a' shape [4611686018427387904] has 4611686018427387904 elements, above the size limit of "
+                "2^31",
+                [&] {
+                  parse_safetensors(
+                      safetensors_bytes(R"({"a":{"dtype":"F32","shape":[4611686018427387904],"data_offsets":[0,0]}})",
+                                        ""),
+                      "wrap.safetensors");
+                });
 }
 
 TEST_CASE("fuzz regressions: an empty .safetensors tensor whose other extents overflow the tensor strides") {
-  // The .npy crash above, transposed: zero bytes, so the offsets [0, 0] match.
+  // The .npy crash below, transposed: zero bytes, so the offsets [0, 0] match.
   check_rejects("empty.safetensors",
-                "tensor 'a' shape [0, 1099511627776, 1099511627776] holds no elements, but its other extents are too "
-                "large (their byte count overflows 64 bits)",
+                "tensor 'a' shape [0, 1099511627776, 1099511627776] holds no elements, but its non-zero extents "
+                "multiply to more than 2^31, the size limit (a tensor's strides are products of them)",
                 [&] {
                   parse_safetensors(safetensors_bytes(R"({"a":{"dtype":"F32","shape":[0,1099511627776,)"
                                                       R"(1099511627776],"data_offsets":[0,0]}})",
                                                       ""),
                                     "empty.safetensors");
                 });
+}
+
+TEST_CASE("fuzz regressions: an empty F32 tensor the reader accepted but its F64 re-write did not") {
+  // Found by fuzz_safetensors after 249 s (9.3 M runs): the reader limited
+  // an empty tensor's non-zero extents by their byte count, 2^61.2 elements
+  // x 4 bytes (F32) fit in 64 bits, so the file was read; written back as
+  // F64 (x 8 bytes) the same shape overflowed and the re-read rejected it.
+  // The size rule now counts elements whatever the dtype, so reader and
+  // writer agree: both reject the shape, in either dtype, with one sentence.
+  const std::string found = "\x58\x00\x00\x00\x00\x00\x00\x00"s +
+                            R"({"a":{"dtype":"F32","shape":[2,499,42,0,664,0,664,66,92049,24],"data_offsets":[0,0]}})"
+                            "   ";
+  REQUIRE(found.size() == 96);
+  const std::string sentence =
+      "tensor 'a' shape [2, 499, 42, 0, 664, 0, 664, 66, 92049, 24] holds no elements, but its non-zero extents "
+      "multiply to more than 2^31, the size limit (a tensor's strides are products of them)";
+  check_rejects("fuzz-found.safetensors", sentence, [&] { parse_safetensors(found, "fuzz-found.safetensors"); });
+  check_rejects("f64.safetensors", sentence, [&] {
+    parse_safetensors(safetensors_bytes(R"({"a":{"dtype":"F64","shape":[2,499,42,0,664,0,664,66,92049,24],)"
+                                        R"("data_offsets":[0,0]}})",
+                                        ""),
+                      "f64.safetensors");
+  });
+
+  // At the limit, an empty tensor is read in either dtype and survives the
+  // re-write in both.
+  for (const char* dtype : {"F32", "F64"}) {
+    INFO("dtype " << dtype);
+    const std::string edge = safetensors_bytes(
+        R"({"a":{"dtype":")"s + dtype + R"(","shape":[65536,0,32768],"data_offsets":[0,0]}})", "");
+    const SafetensorsFile file = parse_safetensors(edge, "edge.safetensors");
+    REQUIRE(shape_of(file.tensors.at("a")) == Shape{65536, 0, 32768});
+    for (StorageDtype storage : {StorageDtype::F32, StorageDtype::F64}) {
+      std::ostringstream out;
+      write_safetensors(out, "edge-out.safetensors", file.tensors, file.metadata, storage);
+      CHECK(shape_of(parse_safetensors(out.str(), "edge-out.safetensors").tensors.at("a")) ==
+            Shape{65536, 0, 32768});
+    }
+  }
+}
+
+TEST_CASE("fuzz regressions: the writers refuse shapes their readers would reject") {
+  // One past the limit: an empty tensor (cheap to build) whose non-zero
+  // extents multiply to 2^31 + 1. Writing it would produce a file the
+  // reader rejects, so the writers fail first, with the reader's sentence.
+  const Tensor<double> beyond(Shape{0, 2147483649});
+  const std::string sentence =
+      "shape [0, 2147483649] holds no elements, but its non-zero extents multiply to more than 2^31, the size limit";
+  for (StorageDtype storage : {StorageDtype::F32, StorageDtype::F64}) {
+    std::ostringstream out;
+    check_rejects("out.safetensors", "tensor 'e' " + sentence,
+                  [&] { write_safetensors(out, "out.safetensors", {{"e", beyond}}, {}, storage); });
+    CHECK(out.str().empty());
+  }
+  std::ostringstream npy_out;
+  check_rejects("write_npy", sentence, [&] { write_npy(npy_out, beyond); });
+  CHECK(npy_out.str().empty());
+  // numpy's rank limit, which the .npy reader applies, holds for the writer too.
+  const Tensor<float> rank65(Shape(65, 1));
+  check_rejects("write_npy", "shape has 65 dimensions, above numpy's limit of 64",
+                [&] { write_npy(npy_out, rank65); });
+  CHECK(npy_out.str().empty());
 }
 
 // ------------------------------------------------------------------ architecture
