@@ -13,6 +13,7 @@
 
 #include "attribution/guided_ig.hpp"
 #include "attribution_models.hpp"
+#include "gap_rate.hpp"
 #include "autodiff/errors.hpp"
 
 using namespace fluxion;
@@ -113,8 +114,12 @@ TEST_CASE("guided_ig: on a smooth MLP the completeness gap is small and falls li
   MESSAGE("Guided IG mean relative completeness gap, K = 64/128/256: " << mean_gap[0] << ", " << mean_gap[1] << ", "
                                                                            << mean_gap[2]);
   CHECK(mean_gap[1] <= 0.02);  // measured 0.41 % at the default K = 128; first-order left-point error
-  CHECK(mean_gap[0] / mean_gap[1] == doctest::Approx(2.0).epsilon(0.25));  // first order in 1/K
-  CHECK(mean_gap[1] / mean_gap[2] == doctest::Approx(2.0).epsilon(0.25));
+  // First order in 1/K: the order fitted over the three K (gap_rate.hpp) must
+  // lie in [0.8, 1.2] — room for the O(1/K²) term at these K, none for ½ or 2.
+  const double order = convergence_order({1.0 / 64, 1.0 / 128, 1.0 / 256}, mean_gap);
+  MESSAGE("Guided IG fitted order in 1/K: " << order);
+  CHECK(order >= 0.8);
+  CHECK(order <= 1.2);
 }
 
 TEST_CASE("guided_ig: the guided path differs from the straight line (fraction < 1)") {
