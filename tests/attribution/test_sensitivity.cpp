@@ -123,9 +123,29 @@ TEST_CASE("max-sensitivity: float instantiation and bad arguments") {
     return Tensor<float>(2.0f * at);
   };
   MaxSensitivityOptions options;
-  for (double s : max_sensitivity(doubled, x, {0, 0}, options)) {
+  const std::vector<double> s32 = max_sensitivity(doubled, x, {0, 0}, options);
+  for (double s : s32) {
     CHECK(s > 0);
     CHECK(s <= options.radius / 0.5 * 1.001);  // ‖δ‖ ≤ r√3 and ‖x‖ ≥ 0.5√3; 0.1 % for float rounding
+  }
+  // The same method, inputs (float values) and seed in double: the draws are
+  // the same (made in double, rounded to T only when x + δ is stored), and
+  // 2·(x + δ), 2x are exact in float, so the two differ only by the float32
+  // rounding e of x + δ (u = 2⁻²⁴): |e_i| ≤ u|x_i + δ_i|, ‖e‖ ≤ u(‖x‖ + r√d).
+  // s = ‖δ + e‖/‖x‖ then moves by ≤ ‖e‖/‖x‖ ≤ u(1 + r√d/‖x‖) ≈ 1.05u (with
+  // ‖x‖ ≥ 0.5√3, r = 0.02), plus the rounding of the norms (≤ d·u·s ≈ 0.1u);
+  // the max over samples is 1-Lipschitz. We require ≤ 4u (≈ 2.4e-7 on s ≈ 0.02).
+  BatchAttributionMethod<double> doubled64 = [](const Tensor<double>& at, const std::vector<std::size_t>&) {
+    return Tensor<double>(2.0 * at);
+  };
+  Tensor<double> x64 = Tensor<double>::from_shape({2, 3});
+  for (std::size_t i = 0; i < x.size(); ++i) x64.data()[i] = double(x.data()[i]);
+  const std::vector<double> s64 = max_sensitivity(doubled64, x64, {0, 0}, options);
+  for (std::size_t n = 0; n < 2; ++n) {
+    MESSAGE("max-sensitivity float32 vs float64: " << s32[n] << " vs " << s64[n] << ", relative difference "
+                                                   << std::fabs(s32[n] - s64[n]) / s64[n]);
+    CHECK(std::fabs(s32[n] - s64[n]) <= 4 * std::ldexp(1.0, -24));
+    CHECK(s64[n] > 0.005);  // a real sensitivity (~r√d/‖x‖), not rounding
   }
   CHECK_THROWS_AS(max_sensitivity(doubled, x, {0}, options), InputError);
   options.samples = 0;

@@ -1,6 +1,11 @@
 // Tests for attribution/shapley_interaction: closed forms for products of
-// features, efficiency, and the Shapley value against the permutation
-// definition (all d! orderings) on an MLP.
+// features, efficiency, the Shapley value against the permutation
+// definition (all d! orderings) on an MLP, and the pairwise interaction index
+// on the same non-polynomial MLP against its own permutation form: merge i
+// and j into one player [ij]; in a uniformly random ordering of the d − 1
+// players the set S before [ij] has probability |S|!(d − |S| − 2)!/(d − 1)!,
+// so I_ij is the mean over all (d − 1)! orderings of the second difference
+// v(S ∪ ij) − v(S ∪ i) − v(S ∪ j) + v(S) — no subset weights involved.
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -103,4 +108,53 @@ TEST_CASE("shapley interaction: efficiency and the permutation definition on an 
       for (std::size_t j = 0; j < 5; ++j) CHECK(r.interactions(n, i, j) == r.interactions(n, j, i));
   }
   CHECK_THROWS_AS(shapley_interactions(out, seeded_uniform<double>({1, 11}, 1), {0}), InputError);
+}
+
+TEST_CASE("shapley interaction: the pairwise index equals the merged-player permutation average on an MLP") {
+  const std::size_t d = 5;
+  const auto mlp = SoftplusMlp<double>::random(d, 8, 3, 91, 4.0);
+  const auto out = explain(mlp.function(), 5);
+  const Tensor<double> x = seeded_uniform<double>({2, d}, 92), base = seeded_uniform<double>({d}, 93);
+  const auto r = shapley_interactions(out, x, {0, 2}, std::optional<Tensor<double>>(base));
+  double largest = 0;
+  for (std::size_t n = 0; n < 2; ++n) {
+    const std::size_t target = n == 0 ? 0 : 2;
+    auto v = [&](const std::vector<bool>& in) {  // the model itself, one coalition at a time
+      Tensor<double> z = Tensor<double>::from_shape({1, d});
+      for (std::size_t i = 0; i < d; ++i) z(0, i) = in[i] ? x(n, i) : base(i);
+      return mlp.function()(Var<double>(z)).value()(0, target);
+    };
+    for (std::size_t i = 0; i < d; ++i) {
+      CHECK(r.interactions(n, i, i) == 0.0);
+      for (std::size_t j = i + 1; j < d; ++j) {
+        // Players: the d − 2 others and the merged [ij] (index d − 2 below).
+        std::vector<std::size_t> players;
+        for (std::size_t k = 0; k < d; ++k)
+          if (k != i && k != j) players.push_back(k);
+        players.push_back(d);  // stands for [ij]
+        std::sort(players.begin(), players.end());
+        double sum = 0;
+        int orderings = 0;
+        do {
+          std::vector<bool> in(d, false);
+          for (std::size_t p : players) {
+            if (p == d) break;  // S = the players before [ij]
+            in[p] = true;
+          }
+          std::vector<bool> with_i = in, with_j = in, with_both = in;
+          with_i[i] = with_both[i] = true;
+          with_j[j] = with_both[j] = true;
+          sum += v(with_both) - v(with_i) - v(with_j) + v(in);
+          ++orderings;
+        } while (std::next_permutation(players.begin(), players.end()));
+        CHECK(orderings == 24);  // (d − 1)!
+        const double expected = sum / orderings;
+        largest = std::max(largest, std::fabs(expected));
+        // 24-term means of second differences of O(1) values: rounding ~1e-15.
+        CHECK(std::fabs(r.interactions(n, i, j) - expected) <= 1e-13);
+        CHECK(r.interactions(n, j, i) == r.interactions(n, i, j));
+      }
+    }
+  }
+  CHECK(largest > 1e-3);  // the MLP really interacts: not a comparison of zeros
 }
