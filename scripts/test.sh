@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The one test command (README quick start and CI run exactly this):
 # install dependencies, configure, build, run the whole doctest suite, and
-# finish with `tests: N passed, N failed` taken from the real run.
+# finish with `tests: N passed, N failed, N skipped` taken from the real run.
 #
 # Usage: scripts/test.sh [build-dir]      (default: build)
 set -uo pipefail
@@ -23,6 +23,13 @@ log="$build_dir/test-output.txt"
 "$build_dir/tests/fluxion_tests" --no-intro 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 
-doctest_counts "$log" "$status"
-echo "tests: $passed passed, $failed failed"
+doctest_counts "$log" "$status"  # sets passed, failed, skipped
+# Every runnable case must have run (a case that silently never ran would
+# otherwise vanish from the count).
+runnable=$("$build_dir/tests/fluxion_tests" --count --no-intro | sed -n 's/.*passing the current filters: *//p')
+if ! [[ "$runnable" =~ ^[0-9]+$ ]] || [ $((passed + failed)) -lt "$runnable" ]; then
+  echo "test.sh: the run finished $((passed + failed)) test cases, the suite has ${runnable:-?} to run"
+  failed=$((failed + 1))
+fi
+echo "tests: $passed passed, $failed failed, $skipped skipped"
 [ "$status" -eq 0 ] && [ "$failed" -eq 0 ]

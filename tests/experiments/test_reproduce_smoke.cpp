@@ -1,11 +1,14 @@
 // Every reproduction experiment in its tiny smoke configuration (synthetic
 // data, no network, seconds): the report and every experiment's files exist,
-// every reported number is finite, a second run resumes (skips finished
-// experiments), and an unknown experiment name is rejected.
+// every reported number is finite, the numbers that mathematics fixes hold
+// even on smoke-sized models (see reproduced_numbers_obey_the_math), a second
+// run resumes (skips finished experiments), and an unknown experiment name
+// is rejected.
 #include <doctest/doctest.h>
 
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
@@ -26,6 +29,55 @@ std::string slurp(const fs::path& p) {
   s << in.rdbuf();
   return s.str();
 }
+/// Checks the reproduced numbers that hold whatever the (tiny, barely trained)
+/// smoke models are, because the mathematics fixes them:
+///  * axioms: a feature the model ignores gets exactly 0 from every method
+///    (dummy); two implementations of one function give the same attributions
+///    up to rounding (≤ 1e-12); interaction matrices are symmetric (≤ 1e-12);
+///    IG's completeness gap with Gauss–Legendre on a smooth net ≤ 1e-9, IH's
+///    (its −ln t rule converges more slowly) ≤ 1e-4;
+///  * interactions: IH's completeness gap on each trained MLP ≤ 1e-9, and
+///    recovery rates are fractions in [0, 1];
+///  * smoothing: |SoftPlus_β(z) − ReLU(z)| ≤ ln 2 / β, so the logit deviation
+///    of smooth(model, β) falls as β grows (strictly from β = 1 to 100).
+void reproduced_numbers_obey_the_math(const fs::path& out) {
+  const auto axioms = nlohmann::json::parse(slurp(out / "axioms" / "numbers.json"));
+  for (const auto& [method, e] : axioms.items()) {
+    INFO("axiom table, method " << method);
+    CHECK(e.at("dummy_feature").get<double>() == 0.0);
+    CHECK(e.at("implementation_invariance").get<double>() <= 1e-12);
+    if (e.contains("symmetry")) CHECK(e.at("symmetry").get<double>() <= 1e-12);
+  }
+  CHECK(axioms.at("ig").at("completeness").get<double>() <= 1e-9);
+  CHECK(axioms.at("ih").at("completeness").get<double>() <= 1e-4);
+
+  const auto interactions = nlohmann::json::parse(slurp(out / "interactions" / "numbers.json"));
+  for (const auto& [kind, by_d] : interactions.items()) {
+    for (const auto& [d, e] : by_d.items()) {
+      INFO("interactions " << kind << " " << d);
+      CHECK(e.at("ih_completeness_gap").get<double>() <= 1e-9);
+      for (const auto& [method, v] : e.items()) {
+        if (!v.is_object()) continue;
+        CHECK(v.at("top1").get<double>() >= 0.0);
+        CHECK(v.at("top1").get<double>() <= 1.0);
+      }
+    }
+  }
+
+  const auto smoothing = nlohmann::json::parse(slurp(out / "smoothing" / "numbers.json"));
+  for (const char* preset : {"mlp", "cnn"}) {
+    INFO("smoothing " << preset);
+    double previous = std::numeric_limits<double>::infinity();
+    for (const char* beta : {"beta1", "beta2", "beta5", "beta10", "beta20", "beta50", "beta100"}) {
+      const double deviation = smoothing.at(preset).at(beta).at("max_logit_deviation").get<double>();
+      CHECK_MESSAGE(deviation <= previous, beta);
+      previous = deviation;
+    }
+    CHECK(smoothing.at(preset).at("beta100").at("max_logit_deviation").get<double>() <
+          smoothing.at(preset).at("beta1").at("max_logit_deviation").get<double>());
+  }
+}
+
 }  // namespace
 
 TEST_CASE("reproduce --smoke runs every experiment and writes a complete report") {
@@ -62,6 +114,8 @@ TEST_CASE("reproduce --smoke runs every experiment and writes a complete report"
     }
     CHECK(report.find(section.substr(0, 40)) != std::string::npos);
   }
+  reproduced_numbers_obey_the_math(out);
+
   const auto metadata = nlohmann::json::parse(slurp(out / "metadata.json"));
   CHECK(metadata["seed"] == 3);
   CHECK(metadata["scale"] == "smoke");
