@@ -1,6 +1,15 @@
 // Every primitive (and the composites): JVP and VJP against central finite
-// differences (relative error ≤ 1e-6), the dot-product test ⟨u, J v⟩ =
-// ⟨Jᵀu, v⟩ (≤ 1e-12 relative), and batched tangents = single tangents.
+// differences (normwise relative error ≤ 1e-6 AND every entry within
+// 1e-9 + 1e-9·|reference|, step and tolerances argued in
+// check_derivatives.hpp), the dot-product test ⟨u, J v⟩ = ⟨Jᵀu, v⟩ (≤ 1e-12
+// relative), and batched tangents = single tangents.
+//
+// conv2d and its two adjoints are also checked on non-square images with
+// non-square kernels, stride and padding (an H/W swap anywhere changes a
+// shape or a value), with the forward pass against a direct loop over the
+// definition; avg_pool2d with overlapping (stride < kernel) and truncated
+// (input not tiled exactly) windows likewise. Conv2dParams has one stride
+// and one padding for both axes and no dilation, so there is none to test.
 #include "tests/autodiff/check_derivatives.hpp"
 
 using namespace fluxion;
@@ -18,9 +27,15 @@ void check(const char* name, const fluxion::testing::MultiFn& f, const std::vect
   auto e = check_op(f, xs, seed);
   CAPTURE(e.jvp_vs_fd);
   CAPTURE(e.vjp_vs_fd);
+  CAPTURE(e.jvp_entrywise);
+  CAPTURE(e.vjp_entrywise);
   CAPTURE(e.dot_test);
   CAPTURE(e.batched);
   require_exact_derivatives(e);
+#ifdef FLUXION_FD_REPORT
+  MESSAGE(std::string(name) << ": entrywise jvp " << e.jvp_entrywise << " vjp " << e.vjp_entrywise << "; normwise " << e.jvp_vs_fd
+               << " " << e.vjp_vs_fd);
+#endif
 }
 
 Tensor<double> rnd(const Shape& s, std::uint64_t seed, double lo = -1, double hi = 1) {
@@ -68,6 +83,13 @@ TEST_CASE("element-wise unary ops") {
   check("pow 3", [](const Vs& v) { return pow(v[0], 3.0); }, {x});
   check("pow 2.5", [](const Vs& v) { return pow(v[0], 2.5); }, {rnd({3, 5}, 7, 0.2, 2.0)});
   check("pow -1", [](const Vs& v) { return pow(v[0], -1.0); }, {rnd({3, 5}, 8, 0.5, 2.0)});
+  check("pow 1", [](const Vs& v) { return pow(v[0], 1.0); }, {x});
+  // x⁰ = 1 everywhere, 0⁰ included: J = 0 exactly, also at the zero entries.
+  Tensor<double> with_zeros = x;
+  with_zeros(0, 0) = 0.0;
+  with_zeros(2, 4) = 0.0;
+  check("pow 0", [](const Vs& v) { return pow(v[0], 0.0); }, {with_zeros});
+  CHECK(pow(V(with_zeros), 0.0).value() == filled<double>({3, 5}, 1.0));
 }
 
 TEST_CASE("matmul: plain, transposed and batched") {
@@ -95,6 +117,121 @@ TEST_CASE("conv2d and its two adjoints") {
   // leading axes beyond the batch (what batched tangents look like)
   check("conv2d rank 5", [](const Vs& v) { return conv2d(v[0], v[1], {1, 2}); },
         {rnd({2, 2, 1, 5, 5}, 5), rnd({3, 1, 5, 5}, 6)});
+}
+
+namespace {
+
+// y[b, o, i, j] = Σ_{c,u,v} w[o, c, u, v] · x[b, c, i·s − p + u, j·s − p + v]  (0 outside): the definition.
+Tensor<double> conv2d_by_definition(const Tensor<double>& x, const Tensor<double>& w, kernels::Conv2dParams p) {
+  const std::size_t B = x.shape()[0], C = x.shape()[1], H = x.shape()[2], W = x.shape()[3];
+  const std::size_t O = w.shape()[0], kh = w.shape()[2], kw = w.shape()[3];
+  const std::size_t Ho = (H + 2 * p.padding - kh) / p.stride + 1, Wo = (W + 2 * p.padding - kw) / p.stride + 1;
+  Tensor<double> y = filled<double>({B, O, Ho, Wo}, 0.0);
+  for (std::size_t b = 0; b < B; ++b)
+    for (std::size_t o = 0; o < O; ++o)
+      for (std::size_t i = 0; i < Ho; ++i)
+        for (std::size_t j = 0; j < Wo; ++j)
+          for (std::size_t c = 0; c < C; ++c)
+            for (std::size_t u = 0; u < kh; ++u)
+              for (std::size_t v = 0; v < kw; ++v) {
+                const std::ptrdiff_t r = std::ptrdiff_t(i * p.stride + u) - std::ptrdiff_t(p.padding);
+                const std::ptrdiff_t q = std::ptrdiff_t(j * p.stride + v) - std::ptrdiff_t(p.padding);
+                if (r >= 0 && q >= 0 && r < std::ptrdiff_t(H) && q < std::ptrdiff_t(W))
+                  y(b, o, i, j) += w(o, c, u, v) * x(b, c, std::size_t(r), std::size_t(q));
+              }
+  return y;
+}
+
+// y[q, i, j] = (1/k²) Σ_{u,v < k} x[q, i·s + u, j·s + v] over planes q: the definition.
+Tensor<double> avg_pool_by_definition(const Tensor<double>& x, kernels::PoolParams p) {
+  const std::size_t N = x.shape()[0], C = x.shape()[1], H = x.shape()[2], W = x.shape()[3];
+  const std::size_t Ho = (H - p.kernel) / p.stride + 1, Wo = (W - p.kernel) / p.stride + 1;
+  Tensor<double> y = filled<double>({N, C, Ho, Wo}, 0.0);
+  for (std::size_t n = 0; n < N; ++n)
+    for (std::size_t c = 0; c < C; ++c)
+      for (std::size_t i = 0; i < Ho; ++i)
+        for (std::size_t j = 0; j < Wo; ++j) {
+          double s = 0;
+          for (std::size_t u = 0; u < p.kernel; ++u)
+            for (std::size_t v = 0; v < p.kernel; ++v) s += x(n, c, i * p.stride + u, j * p.stride + v);
+          y(n, c, i, j) = s / double(p.kernel * p.kernel);
+        }
+  return y;
+}
+
+double largest_difference(const Tensor<double>& a, const Tensor<double>& b) {
+  REQUIRE(shape_of(a) == shape_of(b));
+  double worst = 0;
+  for (std::size_t i = 0; i < a.size(); ++i) worst = std::max(worst, std::abs(a.data()[i] - b.data()[i]));
+  return worst;
+}
+
+}  // namespace
+
+TEST_CASE("conv2d and its two adjoints on non-square images and kernels") {
+  struct Case {
+    Shape x, w;
+    kernels::Conv2dParams p;
+  };
+  // Height ≠ width everywhere (image, kernel, output), wide and tall.
+  for (const Case& c : std::vector<Case>{{{2, 2, 5, 7}, {3, 2, 2, 3}, {1, 0}},
+                                         {{2, 2, 5, 7}, {3, 2, 2, 3}, {1, 1}},
+                                         {{2, 2, 5, 7}, {3, 2, 2, 3}, {2, 1}},
+                                         {{2, 2, 5, 7}, {3, 2, 2, 3}, {3, 2}},
+                                         {{1, 1, 7, 4}, {2, 1, 3, 1}, {2, 0}},
+                                         {{1, 3, 6, 5}, {2, 3, 1, 4}, {2, 2}}}) {
+    const std::size_t H = c.x[2], W = c.x[3], kh = c.w[2], kw = c.w[3];
+    const kernels::Conv2dParams p = c.p;
+    CAPTURE(shape_str(c.x));
+    CAPTURE(shape_str(c.w));
+    CAPTURE(p.stride);
+    CAPTURE(p.padding);
+    const Tensor<double> x = rnd(c.x, 21), w = rnd(c.w, 22);
+    const Shape out = {c.x[0], c.w[0], kernels::conv_output_size(H, kh, p), kernels::conv_output_size(W, kw, p)};
+    // The forward pass against the definition: ≤ 12 products of terms ≤ 1,
+    // summed in another order: ≤ 12·eps·Σ|terms| ≈ 12·1.1e-16·12 ≈ 1.6e-14.
+    const Tensor<double> y = conv2d(V(x), V(w), p).value();
+    REQUIRE(shape_of(y) == out);
+    CHECK(largest_difference(y, conv2d_by_definition(x, w, p)) <= 2e-14);
+    check("conv2d", [p](const Vs& v) { return conv2d(v[0], v[1], p); }, {x, w});
+    check("conv2d_input_grad", [p, H, W](const Vs& v) { return conv2d_input_grad(v[0], v[1], H, W, p); },
+          {rnd(out, 23), w});
+    check("conv2d_weight_grad", [p, kh, kw](const Vs& v) { return conv2d_weight_grad(v[0], v[1], kh, kw, p); },
+          {x, rnd(out, 24)});
+    // The adjoint identities ⟨conv(x, w), g⟩ = ⟨x, convᵀ(g, w)⟩ = ⟨w, Σ g ⋆ x⟩,
+    // between the three kernels directly.
+    const Tensor<double> g = rnd(out, 25);
+    const double through_output = fluxion::testing::dot(y, g);
+    const double through_input = fluxion::testing::dot(x, conv2d_input_grad(V(g), V(w), H, W, p).value());
+    const double through_weight = fluxion::testing::dot(w, conv2d_weight_grad(V(x), V(g), kh, kw, p).value());
+    CHECK(std::abs(through_input - through_output) <= 1e-13 * std::max(1.0, std::abs(through_output)));
+    CHECK(std::abs(through_weight - through_output) <= 1e-13 * std::max(1.0, std::abs(through_output)));
+  }
+}
+
+TEST_CASE("avg_pool2d with overlapping and truncated windows") {
+  struct Case {
+    Shape x;
+    kernels::PoolParams p;
+  };
+  // {3,2} on 7×6: overlapping rows and columns, column 5 in no window.
+  // {2,1} on 5×4: every interior entry in four windows.
+  // {3,3} on 7×8: no overlap, row 6 and columns 6-7 in no window.
+  for (const Case& c : std::vector<Case>{{{2, 2, 7, 6}, {3, 2}}, {{1, 2, 5, 4}, {2, 1}}, {{1, 2, 7, 8}, {3, 3}}}) {
+    const kernels::PoolParams p = c.p;
+    const std::size_t H = c.x[2], W = c.x[3];
+    CAPTURE(shape_str(c.x));
+    CAPTURE(p.kernel);
+    CAPTURE(p.stride);
+    const Tensor<double> x = rnd(c.x, 31);
+    const Tensor<double> y = avg_pool2d(V(x), p).value();
+    // The same ≤ 9 additions in the same order and one division or multiplication: ≤ 1e-15.
+    CHECK(largest_difference(y, avg_pool_by_definition(x, p)) <= 1e-15);
+    check("avg_pool2d", [p](const Vs& v) { return avg_pool2d(v[0], p); }, {x});
+    check("avg_pool2d_adjoint", [p, H, W](const Vs& v) { return avg_pool2d_adjoint(v[0], H, W, p); },
+          {rnd(shape_of(y), 32)});
+    check("max_pool2d", [p](const Vs& v) { return max_pool2d(v[0], p); }, {away_from_kinks(c.x, 33)});
+  }
 }
 
 TEST_CASE("pooling") {
