@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #if defined(__GLIBC__)
 #include <malloc.h>
 #endif
@@ -203,8 +204,13 @@ static double relative_error(const Tensor<T>& a, const Tensor<T>& b, double floo
     throw ShapeError("max_relative_error: shapes " + shape_str(shape_of(a)) + " and " + shape_str(shape_of(b)) + " differ");
   double diff = 0, scale = floor;
   for (std::size_t i = 0; i < a.size(); ++i) {
-    diff = std::max(diff, std::abs(double(a.data()[i]) - double(b.data()[i])));
-    scale = std::max(scale, std::abs(double(b.data()[i])));
+    const double ai = double(a.data()[i]), bi = double(b.data()[i]);
+    // A NaN or an infinity on either side never passes a tolerance: std::max
+    // drops a NaN (every comparison with it is false), and an infinite scale
+    // would turn every other entry's error into 0.
+    if (!std::isfinite(ai) || !std::isfinite(bi)) return std::numeric_limits<double>::infinity();
+    diff = std::max(diff, std::abs(ai - bi));
+    scale = std::max(scale, std::abs(bi));
   }
   return diff / scale;
 }

@@ -63,7 +63,8 @@ Tensor<T> jacobian(const Function<T>& f, const Tensor<T>& x, std::size_t chunk =
 /// Central differences: ∂f/∂x_i ≈ (f(x + h e_i) − f(x − h e_i)) / 2h for scalar f.
 Tensor<double> numerical_grad(const std::function<double(const Tensor<double>&)>& f, const Tensor<double>& x,
                               double h = 1e-6);
-/// max_i |a_i − b_i| / max(max_i |b_i|, floor)  — the relative error used in tests.
+/// max_i |a_i − b_i| / max(max_i |b_i|, floor)  — the relative error used in tests;
+/// +∞ if an entry of a or b is NaN or infinite. Throws ShapeError if the shapes differ.
 double max_relative_error(const Tensor<double>& a, const Tensor<double>& b, double floor = 1e-12);
 /// The same for float tensors (default floor 1e-6).
 double max_relative_error(const Tensor<float>& a, const Tensor<float>& b, double floor = 1e-6);
