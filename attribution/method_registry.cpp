@@ -1,6 +1,8 @@
 // The method catalogue and dispatcher (see method_registry.hpp).
 #include "attribution/method_registry.hpp"
 
+#include <algorithm>
+
 #include "attribution/agi.hpp"
 #include "attribution/blur_ig.hpp"
 #include "attribution/expected_gradients.hpp"
@@ -162,8 +164,17 @@ MethodOutput<T> run_method(const std::string& name, const ExplainedOutput<T>& ou
     SplitModel<T> split{s.features, s.head};
     Tensor<T> refs = s.references;
     if (!s.reference_labels.empty()) {
-      refs = draw_references(s.references, s.reference_labels, targets,
-                             std::min<std::size_t>(s.samples ? s.samples : 10, s.references.shape()[0]), s.seed);
+      // `samples` references per example (default 10), capped at the fewest
+      // rows any example has outside its own class — not at the pool size,
+      // which counts the rows of the explained class too (at least 1, so that
+      // a pool with none left fails with draw_references' message).
+      std::size_t available = s.references.shape()[0];
+      for (std::size_t c : targets)
+        available = std::min<std::size_t>(
+            available, std::count_if(s.reference_labels.begin(), s.reference_labels.end(),
+                                     [c](std::size_t label) { return label != c; }));
+      const std::size_t count = std::min<std::size_t>(s.samples ? s.samples : 10, std::max<std::size_t>(available, 1));
+      refs = draw_references(s.references, s.reference_labels, targets, count, s.seed);
     }
     auto r = ig2(split, x, targets, refs, o);
     return from_paths(std::move(r.paths), "mean output at GradCF");
