@@ -5,8 +5,8 @@
 //   - ⟨u, Jv⟩ = ⟨Jᵀu, v⟩ to rounding (≤ 1e-12);
 //   - a central difference of the gradient has error O(ε²) until rounding
 //     O(1e-16/ε) takes over;
-//   - Riemann left/right sums converge like 1/n (the gap halves when n doubles),
-//     midpoint and trapezoid like 1/n² (it quarters), Gauss–Legendre
+//   - Riemann left/right sums converge like 1/n, midpoint and trapezoid like
+//     1/n² (least-squares orders over n = 16, 32, 64 within ±0.2), Gauss–Legendre
 //     exponentially;
 //   - a ReLU network's Hessian is exactly zero, IH of a smooth one satisfies
 //     interaction completeness and symmetry.
@@ -21,7 +21,10 @@
 #include <string>
 #include <sys/wait.h>
 
+#include "tests/attribution/gap_rate.hpp"
 #include "tests/nn/scratch_dir.hpp"
+
+using fluxion::attribution_testing::convergence_order;
 
 namespace {
 
@@ -149,22 +152,29 @@ TEST_CASE("tutorial 03 integrated gradients: each quadrature rule closes the com
   CHECK(run["checks_failed"] == 0);
 
   auto gap = [&](const std::string& rule, int n) { return run["completeness_gap " + rule + " " + std::to_string(n)]; };
-  // Order 1: gap(32)/gap(64) ≈ 2. Order 2: ≈ 4 (trapezoid: ((2n−1)/(n−1))² = 4.13 at n = 32).
-  for (const char* rule : {"riemann_left", "riemann_right"}) {
+  // The orders the tutorial reads off its table, fitted over n = 16, 32, 64
+  // (tests/attribution/gap_rate.hpp): Riemann sums 1, midpoint and trapezoid 2
+  // (the trapezoid's step is h = 1/(n − 1)). Bands ±0.2 leave room for the next
+  // term of the error expansion at these n and exclude every other order.
+  for (const char* rule : {"riemann_left", "riemann_right", "riemann_midpoint", "trapezoid"}) {
     CAPTURE(rule);
-    CHECK(gap(rule, 32) / gap(rule, 64) == doctest::Approx(2).epsilon(0.15));
-    CHECK(gap(rule, 16) / gap(rule, 32) == doctest::Approx(2).epsilon(0.15));
+    const bool second = std::string(rule) == "riemann_midpoint" || std::string(rule) == "trapezoid";
+    const double shift = std::string(rule) == "trapezoid" ? 1 : 0;
+    const double order = convergence_order({1 / (16 - shift), 1 / (32 - shift), 1 / (64 - shift)},
+                                           {gap(rule, 16), gap(rule, 32), gap(rule, 64)});
+    MESSAGE(std::string(rule) << " fitted order " << order);
+    CHECK(order >= (second ? 1.8 : 0.8));
+    CHECK(order <= (second ? 2.2 : 1.2));
   }
-  for (const char* rule : {"riemann_midpoint", "trapezoid"}) {
-    CAPTURE(rule);
-    CHECK(gap(rule, 32) / gap(rule, 64) == doctest::Approx(4).epsilon(0.15));
-    CHECK(gap(rule, 16) / gap(rule, 32) == doctest::Approx(4).epsilon(0.15));
-  }
-  // Left and right Riemann sums err by ±(g'(1) − g'(0))/(2n) to first order:
-  // the same size, opposite signs.
-  CHECK(gap("riemann_left", 64) == doctest::Approx(gap("riemann_right", 64)).epsilon(0.05));
+  // "Riemann left and right have the same size": both err by (g(1) − g(0))/(2n)
+  // to first order; their O(h²) terms, h²(g′(1) − g′(0))/12, have the same sign
+  // and so make the sizes differ by O(h) relatively — at most 1/n = 1/64 here
+  // (the table: 1.31e-3 both; 0.4 % apart at n = 32). (The "opposite signs"
+  // are not visible: the program prints |gap|.)
+  CHECK(std::fabs(gap("riemann_left", 64) - gap("riemann_right", 64)) <= gap("riemann_right", 64) / 64);
+  CHECK(gap("riemann_right", 64) > 1e-4);  // the size the text quotes (1.31e-3), not a rounding-level gap
   // Midpoint's leading error is half the trapezoid's (−1/24 vs 1/12 of h² ∫g''').
-  CHECK(gap("trapezoid", 64) / gap("riemann_midpoint", 64) == doctest::Approx(2 * (64.0 / 63) * (64.0 / 63)).epsilon(0.1));
+  CHECK(gap("trapezoid", 64) / gap("riemann_midpoint", 64) == doctest::Approx(2 * (64.0 / 63) * (64.0 / 63)).epsilon(0.1).scale(0));  // 10 % relative
   // Gauss–Legendre: exponential. 8 nodes beat 64 of any other rule; 16 reach rounding.
   for (const char* rule : {"riemann_left", "riemann_right", "riemann_midpoint", "trapezoid"})
     CHECK(gap("gauss_legendre", 8) < gap(rule, 64));
@@ -205,14 +215,30 @@ TEST_CASE("tutorial 04 integrated hessians: axioms on the smoothed net, a ReLU n
   CHECK(run["smooth10 ih row_completeness_gap"] <= 1e-8);
   CHECK(run["smooth10 strongest_pair_i"] == 0);
   CHECK(run["smooth10 strongest_pair_j"] == 1);
-  // The planted term x₀x₁ alone would give Γ₀₁ = x₀x₁/4; the net learned it approximately.
-  CHECK(run["smooth10 gamma_01"] == doctest::Approx(run["target x0*x1/4"]).epsilon(0.25));
+  // The planted term x₀x₁ alone would give Γ₀₁ = x₀x₁/4 = −0.45; the text reads
+  // "Γ₀₁ = −0.43 (planted: −0.45)": the net learned it approximately. Within
+  // 15 % relative (measured 4.4 %; the net was trained, not solved, so a few
+  // per cent of slack across platforms), and with the right sign.
+  const double target = run["target x0*x1/4"];
+  CHECK(std::fabs(target + 0.45) <= 1e-12);
+  CHECK(std::fabs(run["smooth10 gamma_01"] - target) <= 0.15 * std::fabs(target));
+  // The rest of the text's reading of the matrix of y = x₀x₁ + ½x₂: the
+  // additive x₂ keeps its share ½x₂ = 0.4 on the diagonal (Γ₂₂ = 0.41, again
+  // within 15 %), and the ignored x₃ gets ~0 (7.8e-4; ≤ 2 % of the 0.4).
+  CHECK(std::fabs(run["smooth10 main_effect gamma_22"] - 0.4) <= 0.15 * 0.4);
+  CHECK(std::fabs(run["smooth10 main_effect gamma_33"]) <= 0.02 * 0.4);
   // IG of IG by nested autodiff (48×48 Gauss–Legendre) = the −ln t single path.
   CHECK(run["ig_of_ig_vs_log_weighted max_abs_diff"] <= 1e-9);
   // The log-weighted Gauss rule beats the paper's grid at equal cost; the grid is O(1/k).
   CHECK(run["ih_completeness_gap log_weighted 64"] <= 1e-3 * run["ih_completeness_gap paper_grid 8x8"]);
-  CHECK(run["ih_completeness_gap paper_grid 16x16"] / run["ih_completeness_gap paper_grid 32x32"] ==
-        doctest::Approx(2).epsilon(0.15));
+  // The grid is first order in 1/k: the order fitted over k = 8, 16, 32 lies in [0.8, 1.2].
+  const double grid_order = convergence_order({1.0 / 8, 1.0 / 16, 1.0 / 32},
+                                              {run["ih_completeness_gap paper_grid 8x8"],
+                                               run["ih_completeness_gap paper_grid 16x16"],
+                                               run["ih_completeness_gap paper_grid 32x32"]});
+  MESSAGE("paper grid fitted order " << grid_order);
+  CHECK(grid_order >= 0.8);
+  CHECK(grid_order <= 1.2);
   CHECK(run["ih_completeness_gap log_weighted 16"] < run["ih_completeness_gap paper_grid 4x4"]);
   // β → ∞ approaches the ReLU net (0 ≤ softplus_β − relu ≤ ln2/β per unit), so the
   // output drift shrinks with β; but the kinks sharpen, and a fixed number of
