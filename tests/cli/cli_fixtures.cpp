@@ -1,8 +1,11 @@
 // Test files for the CLI tests (see cli_fixtures.hpp).
 #include "tests/cli/cli_fixtures.hpp"
 
+#include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <random>
+#include <stdexcept>
 
 #include "nn/models/architecture.hpp"
 #include "nn/models/model_io.hpp"
@@ -97,6 +100,50 @@ std::string small_mlp_architecture(std::uint32_t side, std::uint32_t hidden) {
   return R"({"input_shape":[1,)" + std::to_string(side) + "," + std::to_string(side) +
          R"(],"layers":[{"type":"flatten"},{"type":"linear","in":)" + in + R"(,"out":)" + h +
          R"(},{"type":"relu"},{"type":"linear","in":)" + h + R"(,"out":10}]})";
+}
+
+void write_model(const fs::path& path, const std::string& architecture,
+                 const std::map<std::string, std::vector<double>>& parameters, std::uint64_t seed) {
+  Sequential<double> model = build_model<double>(architecture, seed);
+  std::size_t assigned = 0;
+  for (auto& p : model.named_parameters()) {
+    const auto it = parameters.find(p.name);
+    if (it == parameters.end()) continue;
+    Tensor<double> w = p.value.value();
+    if (it->second.size() != w.size())
+      throw std::invalid_argument("write_model: parameter " + p.name + " has " + std::to_string(w.size()) +
+                                  " elements, got " + std::to_string(it->second.size()));
+    std::copy(it->second.begin(), it->second.end(), w.data());
+    p.value.assign(w);
+    ++assigned;
+  }
+  if (assigned != parameters.size()) throw std::invalid_argument("write_model: a parameter name is not in the model");
+  save_model(path, model);
+}
+
+std::string linear_image_architecture() {
+  return R"({"input_shape":[2,3],"layers":[{"type":"flatten"},{"type":"linear","in":6,"out":3}]})";
+}
+
+std::string relu_architecture() {
+  return R"({"input_shape":[3],"layers":[{"type":"linear","in":3,"out":3},{"type":"relu"},)"
+         R"({"type":"linear","in":3,"out":2}]})";
+}
+
+std::string product_architecture() {
+  return R"({"input_shape":[2],"layers":[{"type":"linear","in":2,"out":4},{"type":"softplus"},)"
+         R"({"type":"linear","in":4,"out":1}]})";
+}
+
+double product_scale() { return std::ldexp(1.0, -12); }
+
+std::map<std::string, std::vector<double>> product_parameters() {
+  const double a = product_scale();
+  // hidden units a(x₀+x₁), −a(x₀+x₁), a(x₀−x₁), −a(x₀−x₁); output (1/a²)(h₀ + h₁ − h₂ − h₃)
+  return {{"0.weight", {a, a, -a, -a, a, -a, -a, a}},
+          {"0.bias", {0, 0, 0, 0}},
+          {"2.weight", {1 / (a * a), 1 / (a * a), -1 / (a * a), -1 / (a * a)}},
+          {"2.bias", {0}}};
 }
 
 }  // namespace fluxion::testing
