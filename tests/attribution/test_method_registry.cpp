@@ -498,6 +498,32 @@ TEST_CASE("method registry: the catalogue flags describe what run_method returns
   CHECK_THROWS_AS(run_method("ig2", out, x, {}, split_missing), InputError);
 }
 
+TEST_CASE("method registry: default_steps is what steps = 0 means, for every method") {
+  // run_method with steps = default_steps(name) must repeat the steps = 0 run
+  // bit for bit (samples = 0 too, so the Monte Carlo methods use their own
+  // default as well); a count of 0 means the method has no such setting.
+  ImageMlp<double> net{SoftplusMlp<double>::random(kD, 6, 3, 221)};
+  const ExplainedOutput<double> out{net.function()};
+  const Tensor<double> x = seeded_uniform<double>(batch_shape(2), 222, 0.1, 0.9);
+  MethodSettings<double> s;
+  s.references = seeded_uniform<double>(batch_shape(4), 223, 0.0, 1.0);
+  s.features = net.features();
+  s.head = net.head();
+  s.seed = 5;
+  for (const MethodInfo& m : method_catalogue()) {
+    INFO("method " << m.name);
+    const int steps = default_steps(m.name);
+    CHECK(steps >= 0);
+    MethodSettings<double> explicit_steps = s;
+    explicit_steps.steps = steps;
+    const MethodOutput<double> a = run_method(m.name, out, x, {}, s);
+    const MethodOutput<double> b = run_method(m.name, out, x, {}, explicit_steps);
+    CHECK(a.values == b.values);
+    CHECK(a.completeness_gaps == b.completeness_gaps);
+  }
+  CHECK_THROWS_AS(default_steps("nope"), InputError);
+}
+
 // ---- (2) closed forms -------------------------------------------------------
 
 namespace {
