@@ -54,7 +54,10 @@ void add_explanation_options(CLI::App* cmd, ExplainFlags& f) {
       ->capture_default_str();
   cmd->add_option("--steps", f.steps, "Quadrature nodes / path steps / samples (0: the method's default)");
   cmd->add_option("--smooth-beta", f.smooth_beta, "Explain the model with every ReLU replaced by SoftPlus(beta)");
-  cmd->add_option("--output", f.output_kind, "logit | probability")->capture_default_str();
+  cmd->add_option("--output", f.output_kind,
+                  "logit | probability: the explained scalar (agi and neflag always use the probability, as their "
+                  "papers define them)")
+      ->capture_default_str();
   cmd->add_option("--references", f.references, "Reference examples .npy [R, ...] (expected_gradients, eh, ig2)");
   cmd->add_option("--seed", f.seed, "Seed of every random choice")->capture_default_str();
   cmd->add_option("--batch-size", f.batch_size, "Points per model call inside the method")->capture_default_str();
