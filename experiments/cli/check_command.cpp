@@ -73,7 +73,7 @@ template <class T>
 void check_in(const ExplainFlags& f) {
   const MethodInfo& info = method_info_or_usage(f.method);
   ExplainSetup<T> s = prepare_explanation<T>(f);
-  const double tolerance = f.tolerance > 0 ? f.tolerance : default_check_tolerance;
+  const double tolerance = f.tolerance.value_or(default_check_tolerance);
   const auto r = run_method(f.method, s.explained, s.x, s.targets, s.settings);
   std::cout << f.method << " on " << s.x.shape()[0] << " example(s), " << f.dtype << ", " << s.explained.batch_size
             << " points per model call:\n";

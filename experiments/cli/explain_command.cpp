@@ -23,7 +23,7 @@ void add_common_options(CLI::App* cmd, ExplainFlags& f) {
   cmd->add_option("--out", f.out, "Output .npy (<f8, or <f4 with --dtype float32)")->required();
   cmd->add_option("--png", f.png, "Also write a heatmap PNG");
   cmd->add_option("--tolerance", f.tolerance,
-                  "Double the nodes until the relative completeness gap is <= T (path methods; cap " +
+                  "Double the nodes until the relative completeness gap is <= T (path methods; the last try uses " +
                       std::to_string(max_tolerance_nodes) + " nodes, else exit 3)");
 }
 
@@ -41,7 +41,7 @@ template <class T>
 void explain_in(const ExplainFlags& f) {
   ExplainSetup<T> s = prepare_explanation<T>(f);
   int nodes = 0;
-  const MethodOutput<T> r = f.tolerance > 0 ? run_to_tolerance(f.method, s, f.tolerance, nodes)
+  const MethodOutput<T> r = f.tolerance ? run_to_tolerance(f.method, s, *f.tolerance, nodes)
                                             : run_method(f.method, s.explained, s.x, s.targets, s.settings);
   for (T v : r.values)
     if (!std::isfinite(v))
@@ -66,9 +66,9 @@ void explain_in(const ExplainFlags& f) {
     std::cout << " (max completeness gap " << worst << " vs " << r.reference << ")";
   }
   std::cout << "\n";
-  if (f.tolerance > 0) {
+  if (f.tolerance) {
     std::cout << f.method << ": relative completeness gap " << std::scientific << std::setprecision(2)
-              << worst_relative_gap(r.completeness_gaps, r.output_changes) << " <= " << f.tolerance << " with " << nodes
+              << worst_relative_gap(r.completeness_gaps, r.output_changes) << " <= " << *f.tolerance << " with " << nodes
               << " nodes\n";
   }
 }

@@ -78,8 +78,9 @@ ExplainSetup<T> prepare_explanation(const ExplainFlags& flags) {
   if (flags.batch_size == 0) throw UsageError("--batch-size must be positive");
   if (flags.dtype != "float32" && flags.dtype != "float64")
     throw UsageError("--dtype must be float32 or float64, got '" + flags.dtype + "'");
-  if (flags.tolerance < 0 || !std::isfinite(flags.tolerance))
-    throw UsageError("--tolerance must be a relative completeness gap > 0");
+  if (flags.tolerance && !(*flags.tolerance > 0 && std::isfinite(*flags.tolerance)))
+    throw UsageError("--tolerance must be a relative completeness gap > 0, got " +
+                     (std::ostringstream() << *flags.tolerance).str());
   const OutputKind kind = [&] {
     try {
       return parse_output_kind(flags.output_kind);
@@ -202,14 +203,13 @@ MethodOutput<T> run_to_tolerance(const std::string& method, ExplainSetup<T>& s, 
       nodes_used = nodes;
       return r;
     }
-    if (nodes * 2 > max_tolerance_nodes) {
+    if (nodes >= max_tolerance_nodes) {
       std::ostringstream msg;
       msg << method << ": the relative completeness gap is still " << std::scientific << std::setprecision(2) << gap
-          << " > " << tolerance << " with " << nodes << " nodes, and doubling them would pass the cap of "
-          << max_tolerance_nodes << "; nothing was written";
+          << " > " << tolerance << " at the cap of " << nodes << " nodes; nothing was written";
       throw GateFailure(msg.str());
     }
-    nodes *= 2;
+    nodes = std::min(2 * nodes, max_tolerance_nodes);
   }
 }
 

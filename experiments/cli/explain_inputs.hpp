@@ -3,6 +3,7 @@
 // and writing heatmaps. Every problem is one sentence naming the file or flag.
 #pragma once
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -24,7 +25,7 @@ struct ExplainFlags {
   std::size_t batch_size = 64;
   std::string references;  // .npy [R, ...] for expected_gradients / eh / ig2
   std::string dtype = "float64";  // precision of the whole computation: float32 | float64
-  double tolerance = 0;           // > 0: relative completeness gap to reach (explain, interactions, check)
+  std::optional<double> tolerance;  // relative completeness gap to reach (explain, interactions) or bound (check)
 };
 
 /// Everything a method call needs, in the precision T the user chose with
@@ -73,7 +74,8 @@ double worst_relative_gap(const std::vector<double>& gaps, const std::vector<dou
 
 /// Runs a path method, doubling its nodes (--steps, or the method's default)
 /// until worst_relative_gap ≤ tolerance: the adaptive quadrature behind
-/// --tolerance. Throws GateFailure (exit code 3) once `max_nodes` would be exceeded.
+/// --tolerance: the last try uses exactly max_tolerance_nodes. Throws
+/// GateFailure (exit code 3) if the gap is still above the tolerance there.
 template <class T>
 MethodOutput<T> run_to_tolerance(const std::string& method, ExplainSetup<T>& s, double tolerance, int& nodes_used);
 
