@@ -243,6 +243,10 @@ is_kept_file() { [[ "$(basename "$1")" =~ ^[0-9a-f]{40}$ ]]; }
 # Minimises the committed corpus and the run's corpus $2 together into
 # tests/fuzz/corpus/$1/: the seeds come first (files in libFuzzer's first
 # directory all stay), then only the files that add coverage to them.
+# -use_counters=0 makes "coverage" mean edges, not edges x hit-count buckets:
+# every edge any run reached is kept, in a few hundred small files per reader
+# instead of thousands (a 20-s run of safetensors: 204 files instead of 532,
+# the same 397 edges); fuzzing regains the hit counts within seconds.
 merge_corpus() {
   local reader="$1" run_corpus="$2" binary="$3"
   local dest="tests/fuzz/corpus/$reader" merged="$work/$reader.merged"
@@ -250,7 +254,7 @@ merge_corpus() {
   for f in "$dest"/*; do
     [ -f "$f" ] && ! is_kept_file "$f" && cp "$f" "$merged"/
   done
-  if ! "$binary" -merge=1 "${fuzz_flags[@]}" "$merged" "$dest" "$run_corpus" >"$work/$reader.merge.log" 2>&1; then
+  if ! "$binary" -merge=1 -use_counters=0 "${fuzz_flags[@]}" "$merged" "$dest" "$run_corpus" >"$work/$reader.merge.log" 2>&1; then
     echo "    merging the corpus failed (log: $findings_dir/$reader.merge.log); the committed corpus is unchanged"
     cp "$work/$reader.merge.log" "$findings_dir/$reader.merge.log"
     return 1
