@@ -96,9 +96,9 @@ void check_in(const ExplainFlags& f) {
     if (f.method == "ih") {
       IntegratedGradientsOptions<T> o;
       o.steps = 128;
-      if (s.settings.baseline != "black") {
-        o.baseline = parse_baseline_kind(s.settings.baseline);
-        o.user_baseline = s.settings.user_baseline;
+      if (auto baseline = method_baseline(s.x, s.settings)) {
+        o.baseline = BaselineKind::user;
+        o.user_baseline = *baseline;
       }
       const auto ig = integrated_gradients(s.explained, s.x, s.targets, o);
       report.line("row completeness",

@@ -101,8 +101,7 @@ void register_explain_command(CLI::App& app) {
 
   auto iflags = std::make_shared<ExplainFlags>();
   auto* icmd = app.add_subcommand("interactions", "Pairwise feature interactions [N, d, d]");
-  icmd->add_option("--method", iflags->method, "ih | eh | input_hessian | hessian_x_input | shapley_interaction")
-      ->required();
+  icmd->add_option("--method", iflags->method, "One of: " + method_list(true))->required();
   add_common_options(icmd, *iflags);
   icmd->callback([iflags] { run(*iflags, true); });
 }

@@ -67,11 +67,7 @@ void add_explanation_options(CLI::App* cmd, ExplainFlags& f) {
 
 template <class T>
 ExplainSetup<T> prepare_explanation(const ExplainFlags& flags) {
-  try {
-    method_info(flags.method);
-  } catch (const InputError& e) {
-    throw UsageError(e.what());  // an unknown method is a usage mistake: exit code 2
-  }
+  const MethodInfo& method = method_info_or_usage(flags.method);  // an unknown method: exit code 2
   if (flags.smooth_beta < 0 || !std::isfinite(flags.smooth_beta)) throw UsageError("--smooth-beta must be > 0");
   if (flags.steps < 0)
     throw UsageError("--steps must be >= 0 (0: the method's default), got " + std::to_string(flags.steps));
@@ -164,7 +160,7 @@ ExplainSetup<T> prepare_explanation(const ExplainFlags& flags) {
     // IG2 draws references of other classes: label them by the model's prediction.
     s.settings.reference_labels = predicted_classes(s.explained.model, s.settings.references, flags.batch_size);
   }
-  if (flags.method == "ig2") {
+  if (method.needs_split_model) {
     auto split = split_at_last_linear(s.model);
     s.settings.features = as_function(split.features);
     s.settings.head = as_function(split.head);
