@@ -18,10 +18,12 @@
 // adjoints, rounding, 0.23). Define FLUXION_FD_REPORT there to print them.
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <functional>
 #include <limits>
 #include <random>
+#include <string>
 #include <vector>
 
 #include <doctest/doctest.h>
@@ -41,6 +43,35 @@ Tensor<T> random_tensor(const Shape& shape, std::uint64_t seed, double lo = -1.0
   Tensor<T> t(shape);
   for (auto& e : t) e = static_cast<T>(u(rng));
   return t;
+}
+
+/// A shuffled ladder of distinct magnitudes 0.05, 0.06, … with random signs:
+/// no entry within 0.01 of a kink (relu, step, |x|) or of another entry (no
+/// near-ties in max-pool), ≫ every finite-difference step used here.
+inline Tensor<double> distinct_values(const Shape& s, std::uint64_t seed) {
+  Tensor<double> t = random_tensor(s, seed);
+  std::vector<std::size_t> order(t.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::mt19937_64 rng(seed);
+  std::shuffle(order.begin(), order.end(), rng);
+  for (std::size_t i = 0; i < t.size(); ++i)
+    t.data()[order[i]] = (t.data()[order[i]] < 0 ? -1.0 : 1.0) * (0.05 + 0.01 * double(i));
+  return t;
+}
+
+/// The message of the ShapeError thrown by `make`, or "" if none was thrown.
+template <class F>
+std::string shape_error_message(F make) {
+  try {
+    make();
+  } catch (const ShapeError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+inline bool contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
 }
 
 /// ⟨a, b⟩, accumulated in long double (its rounding stays far below the

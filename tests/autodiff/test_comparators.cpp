@@ -22,8 +22,11 @@
 #include <doctest/doctest.h>
 
 #include "autodiff/autodiff.hpp"
+#include "tests/autodiff/check_derivatives.hpp"
 
 using namespace fluxion;
+using fluxion::testing::contains;
+using fluxion::testing::shape_error_message;
 
 namespace {
 
@@ -35,18 +38,6 @@ Tensor<T> vec(std::initializer_list<double> values) {
   return t;
 }
 
-// The message of the ShapeError thrown by `make`, or "" if none was thrown.
-template <class F>
-std::string shape_error_message(F make) {
-  try {
-    make();
-  } catch (const ShapeError& e) {
-    return e.what();
-  }
-  return "";
-}
-
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
 // y = x³ with a correct JVP and a VJP supplied by the test (to plant errors).
 Var<double> cube_with_vjp(const Var<double>& x, std::function<Var<double>(const Var<double>&, const Var<double>&)> vjp) {

@@ -22,23 +22,13 @@
 
 using namespace fluxion;
 using fluxion::testing::random_tensor;
+using fluxion::testing::contains;
+using fluxion::testing::shape_error_message;
 
 namespace {
 
 using V = Var<double>;
 
-// The message of the ShapeError thrown by `make`, or "" if none was thrown.
-template <class F>
-std::string shape_error_message(F make) {
-  try {
-    make();
-  } catch (const ShapeError& e) {
-    return e.what();
-  }
-  return "";
-}
-
-bool contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
 }  // namespace
 

@@ -15,6 +15,7 @@
 using namespace fluxion;
 using fluxion::testing::check_op;
 using fluxion::testing::random_tensor;
+using fluxion::testing::distinct_values;
 using fluxion::testing::require_exact_derivatives;
 using V = Var<double>;
 using Vs = std::vector<V>;
@@ -42,18 +43,6 @@ Tensor<double> rnd(const Shape& s, std::uint64_t seed, double lo = -1, double hi
   return random_tensor(s, seed, lo, hi);
 }
 
-// Values bounded away from 0 (for relu/step, and max-pool without near-ties):
-// a shuffled ladder of distinct magnitudes with random signs.
-Tensor<double> away_from_kinks(const Shape& s, std::uint64_t seed) {
-  Tensor<double> t = rnd(s, seed);
-  std::vector<std::size_t> order(t.size());
-  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
-  std::mt19937_64 rng(seed);
-  std::shuffle(order.begin(), order.end(), rng);
-  for (std::size_t i = 0; i < t.size(); ++i)
-    t.data()[order[i]] = (t.data()[order[i]] < 0 ? -1.0 : 1.0) * (0.05 + 0.01 * double(i));
-  return t;
-}
 
 }  // namespace
 
@@ -76,7 +65,7 @@ TEST_CASE("element-wise unary ops") {
   check("log", [](const Vs& v) { return log(v[0]); }, {rnd({3, 5}, 5, 0.2, 3.0)});
   check("tanh", [](const Vs& v) { return tanh(v[0]); }, {x});
   check("sigmoid", [](const Vs& v) { return sigmoid(v[0]); }, {scale(V(x), 4.0).value()});
-  check("relu", [](const Vs& v) { return relu(v[0]); }, {away_from_kinks({3, 5}, 6)});
+  check("relu", [](const Vs& v) { return relu(v[0]); }, {distinct_values({3, 5}, 6)});
   check("softplus beta=1", [](const Vs& v) { return softplus(v[0], 1.0); }, {x});
   check("softplus beta=10", [](const Vs& v) { return softplus(v[0], 10.0); }, {x});
   check("pow 2", [](const Vs& v) { return pow(v[0], 2.0); }, {x});
@@ -230,12 +219,12 @@ TEST_CASE("avg_pool2d with overlapping and truncated windows") {
     check("avg_pool2d", [p](const Vs& v) { return avg_pool2d(v[0], p); }, {x});
     check("avg_pool2d_adjoint", [p, H, W](const Vs& v) { return avg_pool2d_adjoint(v[0], H, W, p); },
           {rnd(shape_of(y), 32)});
-    check("max_pool2d", [p](const Vs& v) { return max_pool2d(v[0], p); }, {away_from_kinks(c.x, 33)});
+    check("max_pool2d", [p](const Vs& v) { return max_pool2d(v[0], p); }, {distinct_values(c.x, 33)});
   }
 }
 
 TEST_CASE("pooling") {
-  auto x = away_from_kinks({2, 3, 4, 6}, 9);
+  auto x = distinct_values({2, 3, 4, 6}, 9);
   check("max_pool2d", [](const Vs& v) { return max_pool2d(v[0], {2, 2}); }, {x});
   check("max_pool2d overlapping", [](const Vs& v) { return max_pool2d(v[0], {3, 1}); }, {x});
   check("avg_pool2d", [](const Vs& v) { return avg_pool2d(v[0], {2, 2}); }, {rnd({2, 3, 4, 6}, 10)});

@@ -44,6 +44,7 @@
 
 using namespace fluxion;
 using fluxion::testing::random_tensor;
+using fluxion::testing::distinct_values;
 using fluxion::testing::worst_entry_ratio;
 
 namespace {
@@ -73,18 +74,6 @@ V weights(const Shape& s) { return constant(random_tensor(s, 4242, -1.0, 1.0)); 
 V weighted(const V& y) { return sum(mul(y, weights(y.shape()))); }
 V weighted_square(const V& y) { return sum(mul(square(y), weights(y.shape()))); }
 
-// A shuffled ladder of distinct magnitudes 0.05, 0.06, … with random signs:
-// no entry within 0.01 of a kink or of another entry, ≫ every step used here.
-Tensor<double> distinct_values(const Shape& s, std::uint64_t seed) {
-  Tensor<double> t = random_tensor(s, seed);
-  std::vector<std::size_t> order(t.size());
-  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
-  std::mt19937_64 rng(seed);
-  std::shuffle(order.begin(), order.end(), rng);
-  for (std::size_t i = 0; i < t.size(); ++i)
-    t.data()[order[i]] = (t.data()[order[i]] < 0 ? -1.0 : 1.0) * (0.05 + 0.01 * double(i));
-  return t;
-}
 
 std::size_t total_size(const Row& r) {
   std::size_t n = 0;
