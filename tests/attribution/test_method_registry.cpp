@@ -222,6 +222,13 @@ std::size_t mc_samples(const MethodSettings<double>& s, std::size_t fallback) {
   return s.steps ? std::size_t(s.steps) : s.samples ? s.samples : fallback;
 }
 int steps_or(const MethodSettings<double>& s, int fallback) { return s.steps ? s.steps : fallback; }
+/// The SmoothGrad family's options as the registry must translate them (50 samples by default).
+SmoothGradOptions noise_options(const MethodSettings<double>& s) {
+  SmoothGradOptions g;
+  g.samples = mc_samples(s, 50);
+  g.seed = s.seed;
+  return g;
+}
 
 std::optional<Tensor<double>> optional_baselines(const Tensor<double>& x, const MethodSettings<double>& s) {
   return expected_baselines(x, s);
@@ -243,24 +250,15 @@ const std::map<std::string, DirectCall>& direct_calls() {
        [](const Out& o, const X& x, const Targets& t, const S&) { return values_only(gradient_times_input(o, x, t)); }},
       {"smoothgrad",
        [](const Out& o, const X& x, const Targets& t, const S& s) {
-         SmoothGradOptions g;
-         g.samples = mc_samples(s, 50);
-         g.seed = s.seed;
-         return values_only(smoothgrad(o, x, t, g));
+         return values_only(smoothgrad(o, x, t, noise_options(s)));
        }},
       {"smoothgrad_squared",
        [](const Out& o, const X& x, const Targets& t, const S& s) {
-         SmoothGradOptions g;
-         g.samples = mc_samples(s, 50);
-         g.seed = s.seed;
-         return values_only(smoothgrad_squared(o, x, t, g));
+         return values_only(smoothgrad_squared(o, x, t, noise_options(s)));
        }},
       {"vargrad",
        [](const Out& o, const X& x, const Targets& t, const S& s) {
-         SmoothGradOptions g;
-         g.samples = mc_samples(s, 50);
-         g.seed = s.seed;
-         return values_only(vargrad(o, x, t, g));
+         return values_only(vargrad(o, x, t, noise_options(s)));
        }},
       {"ig",
        [](const Out& o, const X& x, const Targets& t, const S& s) {
