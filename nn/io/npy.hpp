@@ -15,8 +15,10 @@
 // ('<f8') arrays in C order (row-major), which is what `np.save` produces for
 // float arrays on every common machine. A 0-d array has shape `()` and one
 // element; like numpy, at most 64 dimensions. Everything read from disk is
-// validated before memory is allocated (at most 2^31 elements, 4 GiB of data,
-// a 1 MiB header); problems raise `InputError("<path>: <problem>")`.
+// validated before memory is allocated (at most 2^31 elements whatever the
+// dtype — the rule the writer applies too — and a 1 MiB header); problems
+// raise `InputError("<path>: <problem>")`, and write_npy refuses, with an
+// InputError, a shape the reader would reject.
 #pragma once
 
 #include <filesystem>
