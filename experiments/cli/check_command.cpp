@@ -67,8 +67,6 @@ double max_abs(const Tensor<T>& t) {
   return m;
 }
 
-double relative(double gap, double scale) { return scale > 0 ? gap / scale : gap; }
-
 template <class T>
 void check_in(const ExplainFlags& f) {
   const MethodInfo& info = method_info_or_usage(f.method);
@@ -91,7 +89,7 @@ void check_in(const ExplainFlags& f) {
     std::cout << "  completeness              n/a (" << f.method << " has no reference point)\n";
   }
   if (info.interactions) {
-    report.line("symmetry", relative(interaction_symmetry_gap(r.values), max_abs(r.values)), symmetry_tolerance<T>(),
+    report.line("symmetry", relative_gap(interaction_symmetry_gap(r.values), max_abs(r.values)), symmetry_tolerance<T>(),
                 "relative to max |Gamma|; rounding only");
     if (f.method == "ih") {
       IntegratedGradientsOptions<T> o;
@@ -102,7 +100,7 @@ void check_in(const ExplainFlags& f) {
       }
       const auto ig = integrated_gradients(s.explained, s.x, s.targets, o);
       report.line("row completeness",
-                  relative(row_completeness_gap(r.values, ig.attributions), max_abs(ig.attributions)), tolerance,
+                  relative_gap(row_completeness_gap(r.values, ig.attributions), max_abs(ig.attributions)), tolerance,
                   "vs IG, 128 Gauss-Legendre nodes; relative to max |IG|");
     }
   }

@@ -179,7 +179,7 @@ double worst_relative_gap(const std::vector<double>& gaps, const std::vector<dou
   double worst = 0;
   for (std::size_t n = 0; n < gaps.size(); ++n) {
     const double change = n < output_changes.size() ? std::abs(output_changes[n]) : 0.0;
-    worst = std::max(worst, change > 0 ? gaps[n] / change : gaps[n]);
+    worst = std::max(worst, relative_gap(gaps[n], change));
   }
   return worst;
 }

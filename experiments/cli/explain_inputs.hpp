@@ -67,6 +67,10 @@ void with_dtype(const std::string& dtype, Body&& body) {
 template <class T>
 Tensor<T> restore_batch_shape(const Tensor<T>& values, bool single_example);
 
+/// gap / scale, or the gap itself when scale = 0 (nothing to be relative to):
+/// how every gap of --tolerance and `fluxion check` is made relative.
+inline double relative_gap(double gap, double scale) { return scale > 0 ? gap / scale : gap; }
+
 /// The relative completeness gap of one example: |Σ A − Δ| / |Δ| with
 /// Δ = f(x) − f(x'), or the absolute gap when Δ = 0 (there is nothing to be
 /// relative to). The largest over the batch is what --tolerance bounds.
