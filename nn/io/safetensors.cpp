@@ -307,10 +307,17 @@ void write_contents(std::ostream& out, const std::string& header,
 // ---------------------------------------------------------------- public API
 
 SafetensorsFile read_safetensors(const fs::path& path) {
-  const std::uint64_t file_size = existing_file_size(path);
+  existing_file_size(path);  // a missing file or a folder: one clear sentence
   std::ifstream in(path, std::ios::binary);
   if (!in) fail(path.string(), "cannot open the file for reading");
-  return read_file(in, file_size, path.string());
+  // The size of the file this stream opened, not of whatever the path names
+  // now: an atomic writer may rename a new version over the path between the
+  // two, and the old size with the new bytes reads as a corrupt file.
+  in.seekg(0, std::ios::end);
+  const auto end = in.tellg();
+  in.seekg(0, std::ios::beg);
+  if (end < 0 || !in) fail(path.string(), "cannot read the file's size");
+  return read_file(in, std::uint64_t(end), path.string());
 }
 
 SafetensorsFile parse_safetensors(std::string_view bytes, const std::string& source) {
