@@ -49,6 +49,10 @@ int main(int argc, char** argv) {
   } catch (const fluxion::cli::UsageError& e) {
     std::cerr << "fluxion: " << e.what() << "\n";
     return 2;
+  } catch (const fluxion::ArgumentError& e) {
+    // a library call refused an option the flags passed through (--steps 0, ...)
+    std::cerr << "fluxion: " << e.what() << "\n";
+    return 2;
   } catch (const fluxion::cli::GateFailure& e) {
     std::cerr << "fluxion: " << e.what() << "\n";
     return 3;
