@@ -62,12 +62,12 @@ bool finished(const fs::path& dir, const Context& ctx) {
          done.value("seed", std::uint64_t(-1)) == ctx.seed && fs::exists(dir / "section.md");
 }
 
-}  // namespace
-
-int reproduce(const ReproduceOptions& options) {
+/// The experiments `selection` names ("all" or names), in table order;
+/// ArgumentError for an unknown name.
+std::vector<Experiment> selected_experiments(const std::vector<std::string>& selection) {
   const auto experiments = all_experiments();
   std::set<std::string> wanted;
-  for (const auto& s : options.selection) {
+  for (const auto& s : selection) {
     if (s == "all") {
       for (const auto& e : experiments) wanted.insert(e.name);
       continue;
@@ -77,11 +77,17 @@ int reproduce(const ReproduceOptions& options) {
     if (!known) {
       std::string list;
       for (const auto& e : experiments) list += (list.empty() ? "" : ", ") + e.name;
-      throw InputError("unknown experiment '" + s + "' (choose all, " + list + ")");
+      throw ArgumentError("unknown experiment '" + s + "' (choose all, " + list + ")");
     }
     wanted.insert(s);
   }
+  std::vector<Experiment> chosen;
+  for (const auto& e : experiments)
+    if (wanted.count(e.name)) chosen.push_back(e);
+  return chosen;
+}
 
+Context make_context(const ReproduceOptions& options) {
   Context ctx;
   ctx.out_dir = options.out_dir;
   ctx.data_dir = options.data_dir;
@@ -89,47 +95,46 @@ int reproduce(const ReproduceOptions& options) {
   ctx.scale = options.scale;
   ctx.seed = options.seed;
   ctx.progress = [](const std::string& line) { std::cout << "  " << line << std::endl; };
-  fs::create_directories(ctx.out_dir);
+  return ctx;
+}
 
-  const auto total_start = std::chrono::steady_clock::now();
-  nlohmann::json wall = nlohmann::json::object();
-  int failures = 0;
-  bool models_ready = false;
-  for (const auto& e : experiments) {
-    if (!wanted.count(e.name)) continue;
-    const fs::path dir = ctx.out_dir / e.name;
-    if (!options.force && finished(dir, ctx)) {
-      std::cout << "[" << e.name << "] already finished (" << scale_name(ctx.scale)
-                << ", seed " << ctx.seed << "): skipped\n";
-      continue;
+/// Runs one experiment into <out>/<name>/: numbers.json, section.md, and
+/// done.json last (or error.txt). False if it failed. The MNIST models are
+/// prepared the first time an experiment needs them.
+bool run_experiment(const Experiment& e, Context& ctx, bool& models_ready) {
+  const fs::path dir = ctx.out_dir / e.name;
+  std::cout << "[" << e.name << "] " << e.title << " (" << scale_name(ctx.scale) << ")" << std::endl;
+  const auto start = std::chrono::steady_clock::now();
+  try {
+    if (e.needs_mnist && !models_ready) {
+      prepare_mnist_models(ctx);
+      models_ready = true;
     }
-    std::cout << "[" << e.name << "] " << e.title << " (" << scale_name(ctx.scale) << ")" << std::endl;
-    const auto start = std::chrono::steady_clock::now();
-    try {
-      if (e.needs_mnist && !models_ready) {
-        prepare_mnist_models(ctx);
-        models_ready = true;
-      }
-      fs::create_directories(dir);
-      fs::remove(dir / "done.json");
-      Outcome outcome = e.run(ctx, dir);
-      require_finite_numbers(outcome.numbers, e.name);
-      const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-      write_json(dir / "numbers.json", outcome.numbers);
-      write_text(dir / "section.md", outcome.section);
-      write_json(dir / "done.json", {{"scale", scale_name(ctx.scale)},
-                                     {"seed", ctx.seed},
-                                     {"wall_seconds", seconds},
-                                     {"environment", run_environment()}});
-      std::cout << "[" << e.name << "] done in " << format_number(seconds, 3) << " s" << std::endl;
-    } catch (const std::exception& error) {
-      ++failures;
-      std::cout << "[" << e.name << "] FAILED: " << error.what() << std::endl;
-      write_text(dir / "error.txt", std::string(error.what()) + "\n");
-    }
+    fs::create_directories(dir);
+    fs::remove(dir / "done.json");
+    Outcome outcome = e.run(ctx, dir);
+    require_finite_numbers(outcome.numbers, e.name);
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    write_json(dir / "numbers.json", outcome.numbers);
+    write_text(dir / "section.md", outcome.section);
+    write_json(dir / "done.json", {{"scale", scale_name(ctx.scale)},
+                                   {"seed", ctx.seed},
+                                   {"wall_seconds", seconds},
+                                   {"environment", run_environment()}});
+    std::cout << "[" << e.name << "] done in " << format_number(seconds, 3) << " s" << std::endl;
+    return true;
+  } catch (const std::exception& error) {
+    std::cout << "[" << e.name << "] FAILED: " << error.what() << std::endl;
+    write_text(dir / "error.txt", std::string(error.what()) + "\n");
+    return false;
   }
+}
 
-  // Assemble the report from every finished experiment (also ones from earlier runs).
+/// REPORT.md from every finished experiment (also ones from earlier runs):
+/// the runs table, the trained presets, then each experiment's section.
+/// Returns each finished experiment's wall time, for metadata.json.
+nlohmann::json write_report(const Context& ctx, const nlohmann::json& env) {
+  nlohmann::json wall = nlohmann::json::object();
   std::ostringstream report;
   report << "# Fluxion reproduction report\n\n"
          << "Scale: **" << scale_name(ctx.scale) << "**, seed " << ctx.seed
@@ -137,13 +142,13 @@ int reproduce(const ReproduceOptions& options) {
   Table runs;
   runs.columns = {"experiment", "status", "wall time (s)", "git commit", "finished (UTC)"};
   std::ostringstream sections;
-  for (const auto& e : experiments) {
+  for (const auto& e : all_experiments()) {
     const fs::path dir = ctx.out_dir / e.name;
     auto done = read_json_or_null(dir / "done.json");
     if (finished(dir, ctx)) {
-      const auto& env = done["environment"];
+      const auto& run_env = done["environment"];
       runs.add_row({e.name, "ok", format_number(done.value("wall_seconds", 0.0), 3),
-                    env.value("git_commit", "unknown").substr(0, 10), env.value("utc_time", "")});
+                    run_env.value("git_commit", "unknown").substr(0, 10), run_env.value("utc_time", "")});
       wall[e.name] = done.value("wall_seconds", 0.0);
       sections << "## " << e.title << "\n\n" << read_text_file(dir / "section.md") << "\n";
     } else if (fs::exists(dir / "error.txt")) {
@@ -153,7 +158,6 @@ int reproduce(const ReproduceOptions& options) {
       runs.add_row({e.name, "not run", "", "", ""});
     }
   }
-  const auto env = run_environment();
   report << "Machine: " << env["cpu"].get<std::string>() << ", " << env["hardware_threads"].get<unsigned>()
          << " hardware threads; compiler " << env["compiler"].get<std::string>() << ".\n\n"
          << runs.markdown() << "\n";
@@ -169,6 +173,30 @@ int reproduce(const ReproduceOptions& options) {
   }
   report << "\n" << sections.str();
   write_text(ctx.out_dir / "REPORT.md", report.str());
+  return wall;
+}
+
+}  // namespace
+
+int reproduce(const ReproduceOptions& options) {
+  const std::vector<Experiment> chosen = selected_experiments(options.selection);
+  Context ctx = make_context(options);
+  fs::create_directories(ctx.out_dir);
+
+  const auto total_start = std::chrono::steady_clock::now();
+  int failures = 0;
+  bool models_ready = false;
+  for (const auto& e : chosen) {
+    if (!options.force && finished(ctx.out_dir / e.name, ctx)) {
+      std::cout << "[" << e.name << "] already finished (" << scale_name(ctx.scale)
+                << ", seed " << ctx.seed << "): skipped\n";
+      continue;
+    }
+    if (!run_experiment(e, ctx, models_ready)) ++failures;
+  }
+
+  const auto env = run_environment();
+  const nlohmann::json wall = write_report(ctx, env);
   const double total = std::chrono::duration<double>(std::chrono::steady_clock::now() - total_start).count();
   write_json(ctx.out_dir / "metadata.json", {{"scale", scale_name(ctx.scale)},
                                               {"seed", ctx.seed},

@@ -5,6 +5,7 @@
 #include <random>
 #include <set>
 #include <stdexcept>
+#include <type_traits>
 
 #include <nlohmann/json.hpp>
 
@@ -116,6 +117,8 @@ class LayerFields {
       if (it.key() != "type" && !used_.count(it.key())) fail("has an unknown field \"" + printable(it.key()) + "\"");
   }
   [[noreturn]] void fail(const std::string& problem) const { throw InputError(where_ + " " + problem); }
+  /// The value of field `key` as an error message shows it.
+  std::string shown_field(const char* key) const { return entry_.contains(key) ? shown(entry_.at(key)) : "nothing"; }
 
  private:
   /// An integer field in [minimum, 2^31]; `fallback` when absent and not required.
@@ -141,6 +144,123 @@ class LayerFields {
   std::set<std::string> used_;
 };
 
+// ---------------------------------------------------------------- the layer kinds
+
+// How each field set is read from a layer's JSON entry.
+void read_nothing(LayerFields&, LayerSpec&) {}
+void read_linear(LayerFields& f, LayerSpec& s) {
+  s.in = f.positive("in");
+  s.out = f.positive("out");
+  s.bias = f.flag_or("bias", true);
+}
+void read_conv2d(LayerFields& f, LayerSpec& s) {
+  s.in = f.positive("in");
+  s.out = f.positive("out");
+  s.kernel = f.positive("kernel");
+  s.stride = f.positive_or("stride", 1);
+  s.padding = f.non_negative_or("padding", 0);
+  s.bias = f.flag_or("bias", true);
+}
+void read_pool(LayerFields& f, LayerSpec& s) {
+  s.kernel = f.positive("kernel");
+  s.stride = f.positive_or("stride", s.kernel);
+}
+void read_softplus(LayerFields& f, LayerSpec& s) {
+  s.beta = f.number_or("beta", 1.0);
+  // Checked here, not only by SoftPlus: a beta beyond float's range would
+  // make the conversion to float undefined.
+  if (!(s.beta > 0.0 && s.beta <= std::numeric_limits<float>::max()))
+    f.fail("is invalid: softplus: beta must be a finite number > 0 (at most 3.4e38), got " + f.shown_field("beta"));
+}
+void read_dropout(LayerFields& f, LayerSpec& s) { s.p = f.number_or("p", 0.5); }
+
+/// Picks the scalar type of a layer factory (a tag, so one generic lambda
+/// serves float and double).
+template <class T>
+struct As {};
+template <class T>
+using LayerFactory = std::shared_ptr<Module<T>> (*)(As<T>, const LayerSpec&, std::mt19937_64&);
+
+/// One kind of layer: its "type" in the description, how its fields are
+/// read, the shape of its weight (nullptr: no parameters; a bias, when the
+/// layer has one, is [out]) and how the module is built.
+struct LayerKind {
+  const char* type;
+  void (*read)(LayerFields&, LayerSpec&);
+  Shape (*weight_shape)(const LayerSpec&);
+  LayerFactory<float> make_float;
+  LayerFactory<double> make_double;
+
+  template <class T>
+  std::shared_ptr<Module<T>> make(const LayerSpec& spec, std::mt19937_64& rng) const {
+    if constexpr (std::is_same_v<T, float>)
+      return make_float(As<float>{}, spec, rng);
+    else
+      return make_double(As<double>{}, spec, rng);
+  }
+};
+
+/// A table row: the generic `factory` is instantiated for both precisions.
+template <class Factory>
+constexpr LayerKind kind(const char* type, void (*read)(LayerFields&, LayerSpec&),
+                         Shape (*weight_shape)(const LayerSpec&), Factory factory) {
+  return {type, read, weight_shape, factory, factory};
+}
+
+template <class T>
+using Layer = std::shared_ptr<Module<T>>;
+using Rng = std::mt19937_64;
+
+// Every layer kind a description may name, in the order the error message
+// lists them. A new layer is one row here (and its module in nn/modules).
+const LayerKind kLayerKinds[] = {
+    kind("linear", read_linear, [](const LayerSpec& s) { return Shape{s.out, s.in}; },
+         []<class T>(As<T>, const LayerSpec& s, Rng& rng) -> Layer<T> {
+           return std::make_shared<Linear<T>>(s.in, s.out, rng, s.bias);
+         }),
+    kind("conv2d", read_conv2d, [](const LayerSpec& s) { return Shape{s.out, s.in, s.kernel, s.kernel}; },
+         []<class T>(As<T>, const LayerSpec& s, Rng& rng) -> Layer<T> {
+           return std::make_shared<Conv2d<T>>(s.in, s.out, s.kernel, rng, s.stride, s.padding, s.bias);
+         }),
+    kind("maxpool2d", read_pool, nullptr,
+         []<class T>(As<T>, const LayerSpec& s, Rng&) -> Layer<T> {
+           return std::make_shared<MaxPool2d<T>>(s.kernel, s.stride);
+         }),
+    kind("avgpool2d", read_pool, nullptr,
+         []<class T>(As<T>, const LayerSpec& s, Rng&) -> Layer<T> {
+           return std::make_shared<AvgPool2d<T>>(s.kernel, s.stride);
+         }),
+    kind("flatten", read_nothing, nullptr,
+         []<class T>(As<T>, const LayerSpec&, Rng&) -> Layer<T> { return std::make_shared<Flatten<T>>(); }),
+    kind("relu", read_nothing, nullptr,
+         []<class T>(As<T>, const LayerSpec&, Rng&) -> Layer<T> { return std::make_shared<ReLU<T>>(); }),
+    kind("softplus", read_softplus, nullptr,
+         []<class T>(As<T>, const LayerSpec& s, Rng&) -> Layer<T> {
+           return std::make_shared<SoftPlus<T>>(static_cast<T>(s.beta));
+         }),
+    kind("tanh", read_nothing, nullptr,
+         []<class T>(As<T>, const LayerSpec&, Rng&) -> Layer<T> { return std::make_shared<Tanh<T>>(); }),
+    kind("sigmoid", read_nothing, nullptr,
+         []<class T>(As<T>, const LayerSpec&, Rng&) -> Layer<T> { return std::make_shared<Sigmoid<T>>(); }),
+    kind("dropout", read_dropout, nullptr,
+         []<class T>(As<T>, const LayerSpec& s, Rng&) -> Layer<T> { return std::make_shared<Dropout<T>>(s.p); }),
+};
+
+/// The row of `type`; nullptr if no layer kind has that name.
+const LayerKind* find_layer_kind(const std::string& type) {
+  for (const LayerKind& k : kLayerKinds)
+    if (type == k.type) return &k;
+  return nullptr;
+}
+
+std::string known_layer_types() {
+  std::string known;
+  for (const LayerKind& k : kLayerKinds) known += (known.empty() ? "" : ", ") + std::string(k.type);
+  return known;
+}
+
+// ---------------------------------------------------------------- reading a description
+
 LayerSpec parse_layer(const json& entry, std::size_t index, const std::string& source) {
   const std::string where = source + ": layer " + std::to_string(index);
   if (!entry.is_object() || !entry.contains("type") || !entry["type"].is_string())
@@ -148,35 +268,11 @@ LayerSpec parse_layer(const json& entry, std::size_t index, const std::string& s
   LayerSpec spec;
   spec.type = entry["type"].get<std::string>();
   spec.where = where + " (" + printable(spec.type) + ")";
+  const LayerKind* kind = find_layer_kind(spec.type);
+  if (!kind)
+    throw InputError(where + " has unknown type \"" + printable(spec.type) + "\" (known: " + known_layer_types() + ")");
   LayerFields f(entry, spec.where);
-  const std::string& type = spec.type;
-  if (type == "linear") {
-    spec.in = f.positive("in");
-    spec.out = f.positive("out");
-    spec.bias = f.flag_or("bias", true);
-  } else if (type == "conv2d") {
-    spec.in = f.positive("in");
-    spec.out = f.positive("out");
-    spec.kernel = f.positive("kernel");
-    spec.stride = f.positive_or("stride", 1);
-    spec.padding = f.non_negative_or("padding", 0);
-    spec.bias = f.flag_or("bias", true);
-  } else if (type == "maxpool2d" || type == "avgpool2d") {
-    spec.kernel = f.positive("kernel");
-    spec.stride = f.positive_or("stride", spec.kernel);
-  } else if (type == "softplus") {
-    spec.beta = f.number_or("beta", 1.0);
-    // Checked here, not only by SoftPlus: a beta beyond float's range would
-    // make the conversion to float undefined.
-    if (!(spec.beta > 0.0 && spec.beta <= std::numeric_limits<float>::max()))
-      f.fail("is invalid: softplus: beta must be a finite number > 0 (at most 3.4e38), got " + shown(entry["beta"]));
-  } else if (type == "dropout") {
-    spec.p = f.number_or("p", 0.5);
-  } else if (type != "flatten" && type != "relu" && type != "tanh" && type != "sigmoid") {
-    throw InputError(where + " has unknown type \"" + printable(type) +
-                     "\" (known: linear, conv2d, maxpool2d, avgpool2d, flatten, relu, softplus, tanh, sigmoid, "
-                     "dropout)");
-  }
+  kind->read(f, spec);
   f.check_no_unknown_fields();
   return spec;
 }
@@ -216,14 +312,10 @@ ArchitectureSpec parse_description(const std::string& description, const std::st
 
 /// The parameter tensors layer `index` will hold (state_dict names and shapes).
 std::vector<ParameterSpec> layer_parameters(const LayerSpec& layer, std::size_t index) {
+  const LayerKind& kind = *find_layer_kind(layer.type);  // parse_layer admitted only known types
+  if (!kind.weight_shape) return {};
   const std::string prefix = std::to_string(index) + ".";
-  std::vector<ParameterSpec> params;
-  if (layer.type == "linear")
-    params.push_back({prefix + "weight", {layer.out, layer.in}});
-  else if (layer.type == "conv2d")
-    params.push_back({prefix + "weight", {layer.out, layer.in, layer.kernel, layer.kernel}});
-  else
-    return params;
+  std::vector<ParameterSpec> params{{prefix + "weight", kind.weight_shape(layer)}};
   if (layer.bias) params.push_back({prefix + "bias", {layer.out}});
   return params;
 }
@@ -251,22 +343,12 @@ std::vector<ParameterSpec> parameters_of(const ArchitectureSpec& spec) {
 template <class T>
 std::shared_ptr<Module<T>> make_layer(const LayerSpec& spec, std::mt19937_64& rng) {
   try {
-    const std::string& type = spec.type;
-    if (type == "linear") return std::make_shared<Linear<T>>(spec.in, spec.out, rng, spec.bias);
-    if (type == "conv2d")
-      return std::make_shared<Conv2d<T>>(spec.in, spec.out, spec.kernel, rng, spec.stride, spec.padding, spec.bias);
-    if (type == "maxpool2d") return std::make_shared<MaxPool2d<T>>(spec.kernel, spec.stride);
-    if (type == "avgpool2d") return std::make_shared<AvgPool2d<T>>(spec.kernel, spec.stride);
-    if (type == "flatten") return std::make_shared<Flatten<T>>();
-    if (type == "relu") return std::make_shared<ReLU<T>>();
-    if (type == "softplus") return std::make_shared<SoftPlus<T>>(static_cast<T>(spec.beta));
-    if (type == "tanh") return std::make_shared<Tanh<T>>();
-    if (type == "sigmoid") return std::make_shared<Sigmoid<T>>();
-    if (type == "dropout") return std::make_shared<Dropout<T>>(spec.p);
+    return find_layer_kind(spec.type)->make<T>(spec, rng);  // parse_layer admitted only known types
   } catch (const ShapeError& e) {
     throw InputError(spec.where + " is invalid: " + e.what());
+  } catch (const ArgumentError& e) {
+    throw InputError(spec.where + " is invalid: " + e.what());
   }
-  throw std::logic_error("make_layer: type \"" + spec.type + "\" passed parse_layer but has no module");
 }
 
 }  // namespace

@@ -34,16 +34,9 @@ SplitSequential<T> split_at_last_linear(const Sequential<T>& model) {
   return {Sequential<T>(std::move(front), model.input_shape()), Sequential<T>(std::move(back), representation)};
 }
 
-template <class T>
-Function<T> as_function(const Sequential<T>& model) {
-  return [m = model](const Var<T>& x) mutable { return m.forward(x); };
-}
-
 template Sequential<float> smooth(const Sequential<float>&, float);
 template Sequential<double> smooth(const Sequential<double>&, double);
 template SplitSequential<float> split_at_last_linear(const Sequential<float>&);
 template SplitSequential<double> split_at_last_linear(const Sequential<double>&);
-template Function<float> as_function(const Sequential<float>&);
-template Function<double> as_function(const Sequential<double>&);
 
 }  // namespace fluxion

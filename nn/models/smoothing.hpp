@@ -16,8 +16,8 @@
 // it), `features` is everything before it. IG2 (GradPath) works in that
 // representation space.
 //
-// as_function(model): the model as an autodiff Function (batch → logits) for
-// grad / jvp / hvp / hessian in autodiff/transforms.hpp.
+// as_function(model), the model as an autodiff Function, lives with
+// Sequential (nn/modules/sequential.hpp).
 #pragma once
 
 #include "autodiff/transforms.hpp"
@@ -40,9 +40,5 @@ struct SplitSequential {
 /// model has no Linear layer.
 template <class T>
 SplitSequential<T> split_at_last_linear(const Sequential<T>& model);
-
-/// x ↦ model.forward(x). The function holds a (weight-sharing) copy of the model.
-template <class T>
-Function<T> as_function(const Sequential<T>& model);
 
 }  // namespace fluxion

@@ -22,7 +22,7 @@ nlohmann::json ReLU<T>::describe() const {
 template <class T>
 SoftPlus<T>::SoftPlus(T beta) : beta_(beta) {
   if (!(beta > T(0)) || !std::isfinite(beta))
-    throw ShapeError("softplus: beta must be a finite number > 0, got " + std::to_string(beta));
+    throw ArgumentError("softplus: beta must be a finite number > 0, got " + std::to_string(beta));
 }
 
 template <class T>

@@ -14,8 +14,8 @@ Conv2d<T>::Conv2d(std::size_t in_channels, std::size_t out_channels, std::size_t
                   std::size_t stride, std::size_t padding, bool bias)
     : in_(in_channels), out_(out_channels), kernel_(kernel), params_{stride, padding} {
   if (in_ == 0 || out_ == 0 || kernel_ == 0 || stride == 0)
-    throw ShapeError("conv2d: in, out, kernel and stride must be >= 1");
-  if (padding > kMaxLayerElements) throw ShapeError("conv2d: padding " + std::to_string(padding) + " is above 2^31");
+    throw ArgumentError("conv2d: in, out, kernel and stride must be >= 1");
+  if (padding > kMaxLayerElements) throw ArgumentError("conv2d: padding " + std::to_string(padding) + " is above 2^31");
   checked_element_count({out_, in_, kernel_, kernel_}, "conv2d: the weight");
   T bound = static_cast<T>(default_init_bound(in_ * kernel_ * kernel_));
   weight_ = Var<T>(uniform_tensor<T>({out_, in_, kernel_, kernel_}, bound, rng));

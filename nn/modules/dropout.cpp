@@ -9,7 +9,7 @@ namespace fluxion {
 
 template <class T>
 Dropout<T>::Dropout(double p, std::uint64_t seed) : p_(p), rng_(seed) {
-  if (!(p >= 0.0 && p < 1.0)) throw ShapeError("dropout: p must be in [0, 1), got " + std::to_string(p));
+  if (!(p >= 0.0 && p < 1.0)) throw ArgumentError("dropout: p must be in [0, 1), got " + std::to_string(p));
 }
 
 template <class T>

@@ -12,7 +12,7 @@ namespace fluxion {
 template <class T>
 Linear<T>::Linear(std::size_t in_features, std::size_t out_features, std::mt19937_64& rng, bool bias)
     : in_(in_features), out_(out_features) {
-  if (in_ == 0 || out_ == 0) throw ShapeError("linear: in and out features must be >= 1");
+  if (in_ == 0 || out_ == 0) throw ArgumentError("linear: in and out features must be >= 1");
   checked_element_count({out_, in_}, "linear: the weight");
   T bound = static_cast<T>(default_init_bound(in_));
   weight_ = Var<T>(uniform_tensor<T>({out_, in_}, bound, rng));

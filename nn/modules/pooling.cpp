@@ -10,7 +10,7 @@ namespace fluxion {
 namespace {
 
 kernels::PoolParams make_params(std::size_t kernel, std::size_t stride, const char* layer) {
-  if (kernel == 0) throw ShapeError(std::string(layer) + ": kernel must be >= 1");
+  if (kernel == 0) throw ArgumentError(std::string(layer) + ": kernel must be >= 1");
   return {kernel, stride == 0 ? kernel : stride};
 }
 

@@ -11,7 +11,7 @@ template <class T>
 Sequential<T>::Sequential(std::vector<Layer> layers, Shape input_shape)
     : layers_(std::move(layers)), input_shape_(std::move(input_shape)) {
   for (const auto& l : layers_)
-    if (!l) throw std::invalid_argument("Sequential: a layer is null");
+    if (!l) throw ArgumentError("Sequential: a layer is null");
   if (!input_shape_.empty()) output_shape(input_shape_);  // throws if the layers do not fit together
   bool any_training = false;
   for (const auto& l : layers_) any_training = any_training || l->training();
@@ -69,5 +69,13 @@ void Sequential<T>::train(bool on) {
 
 template class Sequential<float>;
 template class Sequential<double>;
+
+template <class T>
+Function<T> as_function(const Sequential<T>& model) {
+  return [m = model](const Var<T>& x) mutable { return m.forward(x); };
+}
+
+template Function<float> as_function(const Sequential<float>&);
+template Function<double> as_function(const Sequential<double>&);
 
 }  // namespace fluxion

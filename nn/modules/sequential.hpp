@@ -18,6 +18,7 @@
 #include <memory>
 #include <vector>
 
+#include "autodiff/transforms.hpp"
 #include "nn/modules/module.hpp"
 
 namespace fluxion {
@@ -50,5 +51,11 @@ class Sequential : public Module<T> {
   std::vector<Layer> layers_;
   Shape input_shape_;
 };
+
+/// The model as an autodiff Function, x ↦ model.forward(x) (batch → logits),
+/// for grad / jvp / hvp / hessian (autodiff/transforms.hpp) and every
+/// attribution method. The function holds a (weight-sharing) copy of the model.
+template <class T>
+Function<T> as_function(const Sequential<T>& model);
 
 }  // namespace fluxion

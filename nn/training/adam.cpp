@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "autodiff/errors.hpp"
+
 namespace fluxion {
 
 template <class T>
@@ -15,7 +17,7 @@ Adam<T>::Adam(std::vector<NamedParameter<T>> parameters, double lr, double weigh
       m_(this->add_slot("exp_avg")),
       v_(this->add_slot("exp_avg_sq")) {
   if (weight_decay < 0 || !(beta1 >= 0 && beta1 < 1) || !(beta2 >= 0 && beta2 < 1) || !(eps > 0))
-    throw std::invalid_argument("adam: need weight_decay >= 0, 0 <= beta1, beta2 < 1 and eps > 0");
+    throw ArgumentError("adam: need weight_decay >= 0, 0 <= beta1, beta2 < 1 and eps > 0");
 }
 
 template <class T>

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include "autodiff/errors.hpp"
+
 namespace fluxion {
 
 std::vector<std::size_t> shuffled_indices(std::size_t n, std::mt19937_64& rng) {
@@ -16,7 +18,7 @@ std::vector<std::size_t> shuffled_indices(std::size_t n, std::mt19937_64& rng) {
 }
 
 std::vector<std::vector<std::size_t>> shuffled_batches(std::size_t n, std::size_t batch_size, std::mt19937_64& rng) {
-  if (batch_size == 0) throw std::invalid_argument("shuffled_batches: batch_size must be >= 1");
+  if (batch_size == 0) throw ArgumentError("shuffled_batches: batch_size must be >= 1");
   std::vector<std::size_t> order = shuffled_indices(n, rng);
   std::vector<std::vector<std::size_t>> batches;
   for (std::size_t start = 0; start < n; start += batch_size)

@@ -9,7 +9,7 @@ namespace fluxion {
 
 template <class T>
 Tensor<T> predict_logits(Sequential<T>& model, const Tensor<T>& inputs, std::size_t batch_size) {
-  if (batch_size == 0) throw std::invalid_argument("predict_logits: batch_size must be >= 1");
+  if (batch_size == 0) throw ArgumentError("predict_logits: batch_size must be >= 1");
   const bool was_training = model.training();
   model.eval();
   NoGradGuard no_graph;

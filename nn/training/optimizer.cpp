@@ -6,7 +6,7 @@ namespace fluxion {
 
 template <class T>
 Optimizer<T>::Optimizer(std::vector<NamedParameter<T>> parameters, double lr) : parameters_(std::move(parameters)), lr_(lr) {
-  if (!(lr > 0)) throw std::invalid_argument("optimizer: the learning rate must be > 0");
+  if (!(lr > 0)) throw ArgumentError("optimizer: the learning rate must be > 0");
 }
 
 template <class T>

@@ -1,5 +1,7 @@
 #include "nn/training/sgd.hpp"
 
+#include "autodiff/errors.hpp"
+
 namespace fluxion {
 
 template <class T>
@@ -8,7 +10,7 @@ SGD<T>::SGD(std::vector<NamedParameter<T>> parameters, double lr, double momentu
       momentum_(momentum),
       weight_decay_(weight_decay),
       buffer_(this->add_slot("momentum_buffer")) {
-  if (momentum < 0 || weight_decay < 0) throw std::invalid_argument("sgd: momentum and weight decay must be >= 0");
+  if (momentum < 0 || weight_decay < 0) throw ArgumentError("sgd: momentum and weight decay must be >= 0");
 }
 
 template <class T>

@@ -129,5 +129,5 @@ TEST_CASE("reproduce --smoke runs every experiment and writes a complete report"
 
   ReproduceOptions unknown = options;
   unknown.selection = {"no-such-experiment"};
-  CHECK_THROWS_AS(reproduce(unknown), InputError);
+  CHECK_THROWS_AS(reproduce(unknown), ArgumentError);
 }

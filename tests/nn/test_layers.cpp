@@ -174,7 +174,7 @@ TEST_CASE("layers: activations and flatten") {
     CHECK(std::abs(th.data()[i] - std::tanh(v)) < 1e-15);
     CHECK(std::abs(sg.data()[i] - 1 / (1 + std::exp(-v))) < 1e-15);
   }
-  CHECK_THROWS_AS(SoftPlus<double>(0.0), ShapeError);
+  CHECK_THROWS_AS(SoftPlus<double>(0.0), ArgumentError);
   Tensor<double> f = Flatten<double>().forward(Var<double>(x)).value();
   REQUIRE(shape_of(f) == Shape{3, 4});
   CHECK(f(1, 3) == x(1, 1, 1));  // row-major: [n, c·W + w]
@@ -199,7 +199,7 @@ TEST_CASE("layers: dropout drops about p, rescales by 1/(1-p), is the identity i
   drop.reseed(7);
   Tensor<double> b = drop.forward(Var<double>(ones)).value();
   CHECK(a == b);
-  CHECK_THROWS_AS(Dropout<double>(1.0), ShapeError);
+  CHECK_THROWS_AS(Dropout<double>(1.0), ArgumentError);
 }
 
 TEST_CASE("layers: PyTorch default init bounds and seeding") {
