@@ -37,7 +37,9 @@ WalkAttributions<T> integrate_walks(const ExplainedOutput<T>& out, const Tensor<
   const std::size_t n = example_count(x, "integrate_walks: x"), d = x.size() / n, W = rule.walks_per_example;
   if (rule.rule == SegmentRule::midpoint)
     throw ArgumentError("integrate_walks: the midpoint rule is not offered (its points are off the path); use left or trapezoid");
-  if (W == 0 || shape_of(rule.starts) != [&] { Shape s = shape_of(x); s[0] = n * W; return s; }())
+  Shape rows_shape = shape_of(x);
+  rows_shape[0] = n * W;
+  if (W == 0 || shape_of(rule.starts) != rows_shape)
     throw ShapeError("integrate_walks: starts " + shape_str(shape_of(rule.starts)) + " must hold " +
                      std::to_string(W) + " walks per example of " + shape_str(shape_of(x)));
   const std::size_t rows_total = n * W;
