@@ -8,7 +8,6 @@
 #include <iomanip>
 #include <iostream>
 
-#include "autodiff/errors.hpp"
 #include "experiments/cli/commands.hpp"
 #include "experiments/cli/explain_inputs.hpp"
 #include "nn/io/npy.hpp"

@@ -3,6 +3,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <iomanip>
 #include <sstream>
@@ -189,8 +190,14 @@ void load_references(const ExplainFlags& flags, ExplainSetup<T>& s) {
     Shape batched = {r.shape()[0]};
     batched.insert(batched.end(), example.begin(), example.end());
     s.settings.references = Tensor<T>(xt::reshape_view(r, batched));
-    if (info.needs_reference_labels)
+    if (info.needs_reference_labels) {  // references of other classes: labelled by the model's prediction
       s.settings.reference_labels = predicted_classes(s.explained.model, s.settings.references, flags.batch_size);
+      for (std::size_t c : s.targets)
+        if (std::count(s.settings.reference_labels.begin(), s.settings.reference_labels.end(), c) ==
+            std::ptrdiff_t(s.settings.reference_labels.size()))
+          throw InputError(flags.references + ": the model predicts class " + std::to_string(c) +
+                           " for every reference, so none is of another class than the explained one");
+    }
   }
   if (info.needs_split_model) {
     auto split = split_at_last_linear(s.model);
