@@ -85,7 +85,7 @@ double self_completeness_gap(const AttributionMethod<T>& method, const Explained
                      shape_str(shape_of(baseline)) + " differ");
   if (feature >= x.size())
     throw ArgumentError("self_completeness_gap: feature " + std::to_string(feature) + " is out of range for " +
-                     std::to_string(x.size()) + " features");
+                        std::to_string(x.size()) + " features");
   Shape batched = shape_of(x);
   batched.insert(batched.begin(), 1);
   Tensor<T> single = baseline;
@@ -113,7 +113,7 @@ double dummy_feature_gap(const AttributionMethod<T>& method, const ExplainedOutp
   for (std::size_t i : ignored)
     if (i >= d)
       throw ArgumentError("dummy_feature_gap: feature " + std::to_string(i) + " is out of range for " +
-                       std::to_string(d) + " features");
+                          std::to_string(d) + " features");
   const Tensor<T> a = method(out, x, targets);
   const bool matrix = a.size() == n * d * d && a.dimension() == 3;
   if (!matrix && a.size() != n * d)

@@ -2,8 +2,6 @@
 // (see expected_gradients.hpp).
 #include "attribution/expected_gradients.hpp"
 
-#include <algorithm>
-#include <cmath>
 #include <random>
 
 #include "attribution/chunked_evaluation.hpp"
@@ -45,8 +43,9 @@ PathAttributions<T> expected_gradients(const ExplainedOutput<T>& out, const Tens
   };
   gradients_in_chunks<T>(out, example_shape(x), n * m, point, accumulate);
 
+  Tensor<T> attributions = sums / static_cast<T>(m);
   PathAttributions<T> result =
-      with_completeness(out, x, classes, Tensor<T>(sums / static_cast<T>(m)), mean_reference_outputs(out, references, classes));
+      with_completeness(out, x, classes, std::move(attributions), mean_reference_outputs(out, references, classes));
   result.gradient_evaluations = n * m;
   return result;
 }

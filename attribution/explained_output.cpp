@@ -55,7 +55,7 @@ void check_logits(const Var<T>& z, std::size_t n) {
 void check_targets(const std::vector<std::size_t>& targets, std::size_t n) {
   if (targets.size() != n)
     throw ArgumentError("explained output: " + std::to_string(targets.size()) + " targets given for " +
-                     std::to_string(n) + " examples");
+                        std::to_string(n) + " examples");
 }
 
 template <class T>
@@ -74,7 +74,7 @@ Var<T> explained_output(const ExplainedOutput<T>& out, const Var<T>& x, const st
   for (std::size_t c : targets)
     if (c >= z.shape()[1])
       throw ArgumentError("explained output: target class " + std::to_string(c) + " is out of range for " +
-                       std::to_string(z.shape()[1]) + " classes");
+                          std::to_string(z.shape()[1]) + " classes");
   // log-softmax then exp keeps the probability accurate for large logits.
   if (out.kind == OutputKind::probability) return exp(select(log_softmax(z), targets));
   return select(z, targets);

@@ -23,7 +23,7 @@ std::vector<std::size_t> features_changed_per_point(std::size_t d, std::size_t f
   }
   if (!(fraction_per_step > 0 && fraction_per_step <= 1))
     throw ArgumentError("deletion/insertion: fraction_per_step must lie in (0, 1], got " +
-                     std::to_string(fraction_per_step));
+                        std::to_string(fraction_per_step));
   // Steps of less than one feature reach every count 0 … d: do exactly that.
   if (fraction_per_step * static_cast<double>(d) < 1) {
     for (std::size_t k = 1; k <= d; ++k) counts.push_back(k);
@@ -87,10 +87,10 @@ void check_arguments(const Tensor<T>& x, const Tensor<T>& attributions, const st
       throw ArgumentError(where + ": the attributions contain a non-finite value, so features cannot be ranked");
   if (!targets.empty() && targets.size() != shape[0])
     throw ArgumentError(where + ": " + std::to_string(targets.size()) + " targets given for " +
-                     std::to_string(shape[0]) + " examples");
+                        std::to_string(shape[0]) + " examples");
   if (options.features_per_step == 0 && !(options.fraction_per_step > 0 && options.fraction_per_step <= 1))
     throw ArgumentError(where + ": fraction_per_step must lie in (0, 1], got " +
-                     std::to_string(options.fraction_per_step));
+                        std::to_string(options.fraction_per_step));
   if (baseline.blur_sigma < 0 || !std::isfinite(baseline.blur_sigma))
     throw ArgumentError(where + ": the baseline's blur_sigma must be a finite number >= 0");
   if (baseline.blur_sigma > 0 && shape.size() < 3)

@@ -137,7 +137,7 @@ Tensor<T> draw_references(const Tensor<T>& pool, const std::vector<std::size_t>&
   const std::size_t m = example_count(pool, "draw_references: pool");
   if (pool_labels.size() != m)
     throw ArgumentError("draw_references: " + std::to_string(pool_labels.size()) + " labels given for a pool of " +
-                     std::to_string(m) + " examples");
+                        std::to_string(m) + " examples");
   if (count == 0 || targets.empty())
     throw ArgumentError("draw_references: need at least one reference and one target");
   const Shape one = example_shape(pool);
@@ -150,8 +150,8 @@ Tensor<T> draw_references(const Tensor<T>& pool, const std::vector<std::size_t>&
       if (pool_labels[i] != targets[n]) others.push_back(i);
     if (others.size() < count)
       throw ArgumentError("draw_references: the pool has " + std::to_string(others.size()) +
-                       " examples outside class " + std::to_string(targets[n]) + ", fewer than the " +
-                       std::to_string(count) + " references asked for");
+                          " examples outside class " + std::to_string(targets[n]) + ", fewer than the " +
+                          std::to_string(count) + " references asked for");
     keep_random_sample(others, count, rng);
     chosen.push_back(std::move(others));
   }

@@ -63,7 +63,7 @@ void check_arguments(const Tensor<T>& x, const Tensor<T>& attributions, const st
                      shape_str(shape));
   if (!targets.empty() && targets.size() != shape[0])
     throw ArgumentError("infidelity: " + std::to_string(targets.size()) + " targets given for " +
-                     std::to_string(shape[0]) + " examples");
+                        std::to_string(shape[0]) + " examples");
   if (options.samples == 0) throw ArgumentError("infidelity: samples must be at least 1");
   if (options.perturbation == InfidelityPerturbation::gaussian &&
       !(options.noise_std > 0 && std::isfinite(options.noise_std)))
@@ -73,7 +73,7 @@ void check_arguments(const Tensor<T>& x, const Tensor<T>& attributions, const st
     const std::size_t side_h = shape.size() == 2 ? 1 : options.square_size;  // flat examples: a window
     if (options.square_size == 0 || side_h > height || options.square_size > width)
       throw ArgumentError("infidelity: square_size " + std::to_string(options.square_size) +
-                       " does not fit examples of shape " + shape_str(Shape(shape.begin() + 1, shape.end())));
+                          " does not fit examples of shape " + shape_str(Shape(shape.begin() + 1, shape.end())));
   }
 }
 

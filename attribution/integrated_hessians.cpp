@@ -3,9 +3,6 @@
 // cost of each output are in integrated_hessians.hpp).
 #include "attribution/integrated_hessians.hpp"
 
-#include <algorithm>
-#include <cmath>
-
 #include "attribution/baselines.hpp"
 #include "autodiff/errors.hpp"
 
@@ -16,7 +13,7 @@ Quadrature interaction_rule(const std::string& name, int points) {
   if (name == "paper_grid") {
     if (points < 2 || points > 1000)
       throw ArgumentError("integrated hessians: paper_grid needs 2 <= k <= 1000 points per axis, got " +
-                       std::to_string(points));
+                          std::to_string(points));
     return ih_paper_grid(points);
   }
   throw ArgumentError("integrated hessians: unknown rule '" + name + "' (expected log_weighted or paper_grid)");

@@ -32,7 +32,7 @@ void check_pair(const std::pair<int, int>& pair, std::size_t d, const char* wher
   const auto [i, j] = pair;
   if (i < 0 || j < 0 || static_cast<std::size_t>(i) >= d || static_cast<std::size_t>(j) >= d || i == j)
     throw ArgumentError(std::string(where) + ": the pair (" + std::to_string(i) + ", " + std::to_string(j) +
-                     ") is not two different features of " + std::to_string(d));
+                        ") is not two different features of " + std::to_string(d));
 }
 
 std::pair<int, int> ordered(const std::pair<int, int>& pair) {
@@ -64,7 +64,7 @@ InteractionRecovery top1_interaction_recovery(const Tensor<T>& gammas,
   const std::size_t d = matrix_size(gammas, "top1_interaction_recovery"), examples = gammas.shape()[0];
   if (planted.size() != examples)
     throw ArgumentError("top1_interaction_recovery: " + std::to_string(planted.size()) + " planted pairs given for " +
-                     std::to_string(examples) + " interaction matrices");
+                        std::to_string(examples) + " interaction matrices");
   for (const auto& pair : planted) check_pair(pair, d, "top1_interaction_recovery");
   InteractionRecovery result;
   for (std::size_t n = 0; n < examples; ++n) {

@@ -142,7 +142,9 @@ const std::vector<MethodSpec<T>>& method_table() {
        [](const Call& c) { return values_only(hessian_times_input(c.out, c.x, c.classes, c.s.baseline.values)); }},
       {{.name = "shapley_interaction", .description = "exact Shapley interaction index by enumeration (d ≤ 10)",
         .interactions = true, .takes_baseline = true},
-       [](const Call& c) { return values_only(shapley_interactions(c.out, c.x, c.classes, c.s.baseline.values).interactions); }},
+       [](const Call& c) {
+         return values_only(shapley_interactions(c.out, c.x, c.classes, c.s.baseline.values).interactions);
+       }},
   };
   return table;
 }

@@ -30,8 +30,8 @@ using Real = long double;
 void check_count(const std::string& rule, int n, int min_n) {
   if (n < min_n || n > kMaxQuadratureNodes) {
     throw ArgumentError("quadrature '" + rule + "' needs between " + std::to_string(min_n) +
-                     " and " + std::to_string(kMaxQuadratureNodes) + " nodes, got " +
-                     std::to_string(n));
+                        " and " + std::to_string(kMaxQuadratureNodes) + " nodes, got " +
+                        std::to_string(n));
   }
 }
 
@@ -228,8 +228,8 @@ Quadrature build_quadrature(const std::string& name, int n) {
   if (name == "gauss_legendre") return gauss_legendre(n);
   if (name == "log_weighted") return log_weighted(n);
   throw ArgumentError("unknown quadrature '" + name +
-                   "' (expected riemann_left, riemann_right, riemann_midpoint, trapezoid, "
-                   "gauss_legendre or log_weighted)");
+                      "' (expected riemann_left, riemann_right, riemann_midpoint, trapezoid, "
+                      "gauss_legendre or log_weighted)");
 }
 
 }  // namespace

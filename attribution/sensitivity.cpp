@@ -48,7 +48,7 @@ std::vector<double> max_sensitivity(const BatchAttributionMethod<T>& method, con
     throw ShapeError("max_sensitivity: x must be a non-empty batch [N, ...] of examples, got " + shape_str(shape));
   if (targets.size() != shape[0])
     throw ArgumentError("max_sensitivity: " + std::to_string(targets.size()) + " targets given for " +
-                     std::to_string(shape[0]) + " examples");
+                        std::to_string(shape[0]) + " examples");
   if (!(options.radius >= 0 && std::isfinite(options.radius)))
     throw ArgumentError("max_sensitivity: radius must be a finite number >= 0");
   if (options.samples == 0) throw ArgumentError("max_sensitivity: samples must be at least 1");

@@ -28,7 +28,7 @@ ShapleyInteractions<T> shapley_interactions(const ExplainedOutput<T>& out, const
   const std::size_t d = x.size() / n;
   if (d > kMaxShapleyFeatures)
     throw ArgumentError("shapley_interactions: exact enumeration needs d <= " + std::to_string(kMaxShapleyFeatures) +
-                     " features, got " + std::to_string(d));
+                        " features, got " + std::to_string(d));
   const Baselines<T> base(x, baseline, "shapley_interactions");
   const std::vector<std::size_t> classes = resolve_targets(out, x, targets);
   const std::size_t coalitions = std::size_t(1) << d;

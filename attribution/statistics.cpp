@@ -57,7 +57,7 @@ std::vector<double> average_ranks(const std::vector<double>& values) {
 double spearman_correlation(const std::vector<double>& a, const std::vector<double>& b) {
   if (a.size() != b.size())
     throw ArgumentError("spearman_correlation: the lists have different lengths (" + std::to_string(a.size()) +
-                     " and " + std::to_string(b.size()) + ")");
+                        " and " + std::to_string(b.size()) + ")");
   if (a.size() < 2) throw ArgumentError("spearman_correlation: needs at least 2 pairs of values");
   const std::vector<double> ra = average_ranks(a), rb = average_ranks(b);
   const double mean = 0.5 * static_cast<double>(a.size() + 1);  // mean rank, ties included

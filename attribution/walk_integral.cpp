@@ -36,7 +36,8 @@ WalkAttributions<T> integrate_walks(const ExplainedOutput<T>& out, const Tensor<
                                     const std::vector<std::size_t>& classes, const WalkRule<T>& rule) {
   const std::size_t n = example_count(x, "integrate_walks: x"), d = x.size() / n, W = rule.walks_per_example;
   if (rule.rule == SegmentRule::midpoint)
-    throw ArgumentError("integrate_walks: the midpoint rule is not offered (its points are off the path); use left or trapezoid");
+    throw ArgumentError("integrate_walks: the midpoint rule is not offered (its points are off the path); "
+                        "use left or trapezoid");
   Shape rows_shape = shape_of(x);
   rows_shape[0] = n * W;
   if (W == 0 || shape_of(rule.starts) != rows_shape)

@@ -170,8 +170,9 @@ void resolve_baseline_flag(const ExplainFlags& flags, ExplainSetup<T>& s) {
     throw InputError(flags.baseline + ": baseline of shape " + shape_str(shape_of(b)) + " fits neither one example " +
                      shape_str(example) + " nor the input batch " + shape_str(shape_of(s.x)));
   }
-  s.settings.baseline = resolve_baseline(s.x, "user", b.size() == numel_of(example) ? Tensor<T>(xt::reshape_view(b, example))
-                                                                                     : Tensor<T>(xt::reshape_view(b, s.x.shape())));
+  const Tensor<T> user = b.size() == numel_of(example) ? Tensor<T>(xt::reshape_view(b, example))
+                                                       : Tensor<T>(xt::reshape_view(b, s.x.shape()));
+  s.settings.baseline = resolve_baseline(s.x, "user", user);
 }
 
 /// --references (a pool [R, ...], labelled by the model's prediction for the

@@ -95,7 +95,8 @@ TEST_CASE("path core: gradients_in_chunks hands back ∇f of each point, whateve
           return p % 2;
         },
         [&](std::size_t p, const double* g) {
-          for (std::size_t i = 0; i < 3; ++i) CHECK(g[i] == doctest::Approx(2 * w(p % 2, i) * points(p, i)).epsilon(1e-14));
+          for (std::size_t i = 0; i < 3; ++i)
+            CHECK(g[i] == doctest::Approx(2 * w(p % 2, i) * points(p, i)).epsilon(1e-14));
         });
   }
 }
