@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "attribution/path_integral.hpp"
 #include "autodiff/errors.hpp"
 
 namespace fluxion {
@@ -37,13 +38,8 @@ double completeness_gap(const Tensor<T>& attributions, const std::vector<double>
   if (n == 0 || attributions.dimension() == 0 || attributions.shape()[0] != n)
     throw ShapeError("completeness_gap: " + std::to_string(n) + " output changes for attributions " +
                      shape_str(shape_of(attributions)));
-  const std::size_t per = attributions.size() / n;
   double gap = 0;
-  for (std::size_t e = 0; e < n; ++e) {
-    double total = 0;
-    for (std::size_t i = 0; i < per; ++i) total += static_cast<double>(attributions.data()[e * per + i]);
-    gap = std::max(gap, std::fabs(total - output_changes[e]));
-  }
+  for (double g : completeness_gaps(attributions, output_changes)) gap = std::max(gap, g);
   return gap;
 }
 
@@ -88,8 +84,8 @@ double self_completeness_gap(const AttributionMethod<T>& method, const Explained
     throw ShapeError("self_completeness_gap: input " + shape_str(shape_of(x)) + " and baseline " +
                      shape_str(shape_of(baseline)) + " differ");
   if (feature >= x.size())
-    throw InputError("self_completeness_gap: feature " + std::to_string(feature) + " is out of range for " +
-                     std::to_string(x.size()) + " features");
+    throw ArgumentError("self_completeness_gap: feature " + std::to_string(feature) + " is out of range for " +
+                        std::to_string(x.size()) + " features");
   Shape batched = shape_of(x);
   batched.insert(batched.begin(), 1);
   Tensor<T> single = baseline;
@@ -116,8 +112,8 @@ double dummy_feature_gap(const AttributionMethod<T>& method, const ExplainedOutp
   const std::size_t d = x.size() / n;
   for (std::size_t i : ignored)
     if (i >= d)
-      throw InputError("dummy_feature_gap: feature " + std::to_string(i) + " is out of range for " +
-                       std::to_string(d) + " features");
+      throw ArgumentError("dummy_feature_gap: feature " + std::to_string(i) + " is out of range for " +
+                          std::to_string(d) + " features");
   const Tensor<T> a = method(out, x, targets);
   const bool matrix = a.size() == n * d * d && a.dimension() == 3;
   if (!matrix && a.size() != n * d)
@@ -147,8 +143,8 @@ template <class T>
 double linearity_gap(const AttributionMethod<T>& method, const ExplainedOutput<T>& f, const ExplainedOutput<T>& g,
                      double a, double b, const Tensor<T>& x, const std::vector<std::size_t>& targets) {
   if (f.kind != OutputKind::logit || g.kind != OutputKind::logit)
-    throw InputError("linearity_gap: linearity holds for logits only; softmax probabilities are not linear");
-  if (targets.empty()) throw InputError("linearity_gap: give the target classes explicitly");
+    throw ArgumentError("linearity_gap: linearity holds for logits only; softmax probabilities are not linear");
+  if (targets.empty()) throw ArgumentError("linearity_gap: give the target classes explicitly");
   ExplainedOutput<T> mix = f;
   const Function<T> fm = f.model, gm = g.model;
   const T ca = static_cast<T>(a), cb = static_cast<T>(b);

@@ -66,7 +66,7 @@ double implementation_invariance_gap(const AttributionMethod<T>& method, const E
 
 /// max |A(a f + b g) − (a A(f) + b A(g))| where a f + b g combines the logits
 /// of f and g. Needs OutputKind::logit (softmax is not linear) and explicit
-/// targets (the predicted class of the mix may differ) — InputError otherwise.
+/// targets (the predicted class of the mix may differ) — ArgumentError otherwise.
 template <class T>
 double linearity_gap(const AttributionMethod<T>& method, const ExplainedOutput<T>& f, const ExplainedOutput<T>& g,
                      double a, double b, const Tensor<T>& x, const std::vector<std::size_t>& targets);

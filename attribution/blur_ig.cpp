@@ -16,8 +16,8 @@ namespace {
 
 void check_options(const BlurIGOptions& o) {
   if (!(o.max_sigma >= 0) || !std::isfinite(o.max_sigma))
-    throw InputError("blur_ig: max_sigma must be a finite number >= 0, got " + std::to_string(o.max_sigma));
-  if (o.steps < 1) throw InputError("blur_ig: steps must be >= 1, got " + std::to_string(o.steps));
+    throw ArgumentError("blur_ig: max_sigma must be a finite number >= 0, got " + std::to_string(o.max_sigma));
+  if (o.steps < 1) throw ArgumentError("blur_ig: steps must be >= 1, got " + std::to_string(o.steps));
 }
 
 /// The shape an example is blurred in; ShapeError if it cannot hold the example.

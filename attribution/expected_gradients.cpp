@@ -2,31 +2,12 @@
 // (see expected_gradients.hpp).
 #include "attribution/expected_gradients.hpp"
 
-#include <algorithm>
-#include <cmath>
-#include <map>
 #include <random>
 
+#include "attribution/chunked_evaluation.hpp"
 #include "autodiff/errors.hpp"
 
 namespace fluxion {
-
-template <class T>
-std::vector<double> mean_reference_outputs(const ExplainedOutput<T>& out, const Tensor<T>& references,
-                                           const std::vector<std::size_t>& targets) {
-  const std::size_t r = example_count(references, "expected gradients: references");
-  std::map<std::size_t, double> mean_of_class;  // one pass over D per distinct class
-  for (std::size_t c : targets) {
-    if (mean_of_class.count(c)) continue;
-    const Tensor<T> f = output_values(out, references, std::vector<std::size_t>(r, c));
-    double total = 0;
-    for (std::size_t i = 0; i < r; ++i) total += static_cast<double>(f(i));
-    mean_of_class[c] = total / double(r);
-  }
-  std::vector<double> means;
-  for (std::size_t c : targets) means.push_back(mean_of_class[c]);
-  return means;
-}
 
 template <class T>
 PathAttributions<T> expected_gradients(const ExplainedOutput<T>& out, const Tensor<T>& x,
@@ -37,7 +18,7 @@ PathAttributions<T> expected_gradients(const ExplainedOutput<T>& out, const Tens
   if (example_shape(references) != example_shape(x))
     throw ShapeError("expected gradients: references " + shape_str(shape_of(references)) +
                      " must hold examples shaped like the inputs " + shape_str(shape_of(x)));
-  if (options.samples == 0) throw InputError("expected gradients: samples must be at least 1");
+  if (options.samples == 0) throw ArgumentError("expected gradients: samples must be at least 1");
   const std::vector<std::size_t> classes = resolve_targets(out, x, targets);
   const std::size_t d = x.size() / n, m = options.samples;
 
@@ -45,51 +26,31 @@ PathAttributions<T> expected_gradients(const ExplainedOutput<T>& out, const Tens
   std::uniform_int_distribution<std::size_t> pick(0, r - 1);
   std::uniform_real_distribution<double> uniform(0.0, 1.0);
 
+  // Point p is sample p % m of example p / m: x'_s + α_s (x − x'_s), drawn in order.
+  std::vector<const T*> reference_of(n * m);
+  auto point = [&](std::size_t p, T* dst) {
+    const std::size_t e = p / m;
+    const T* ref = reference_of[p] = references.data() + pick(rng) * d;
+    const T alpha = static_cast<T>(uniform(rng));
+    for (std::size_t i = 0; i < d; ++i) dst[i] = ref[i] + alpha * (x.data()[e * d + i] - ref[i]);
+    return classes[e];
+  };
   Tensor<T> sums = filled<T>(shape_of(x), T(0));  // Σ_s Δ_s ⊙ ∇f(point_s)
-  const std::size_t points = n * m, chunk = std::max<std::size_t>(out.batch_size, 1);
-  Shape chunk_shape = example_shape(x);
-  chunk_shape.insert(chunk_shape.begin(), 0);
-  for (std::size_t start = 0; start < points; start += chunk) {
-    const std::size_t count = std::min(chunk, points - start);
-    chunk_shape[0] = count;
-    Tensor<T> path = Tensor<T>::from_shape(chunk_shape), delta = Tensor<T>::from_shape(chunk_shape);
-    std::vector<std::size_t> chunk_targets(count);
-    for (std::size_t p = 0; p < count; ++p) {
-      const std::size_t e = (start + p) / m;
-      const T* ref = references.data() + pick(rng) * d;
-      const T alpha = static_cast<T>(uniform(rng));
-      for (std::size_t i = 0; i < d; ++i) {
-        const T step = x.data()[e * d + i] - ref[i];
-        delta.data()[p * d + i] = step;
-        path.data()[p * d + i] = ref[i] + alpha * step;
-      }
-      chunk_targets[p] = classes[e];
-    }
-    const Tensor<T> g = output_gradients(out, path, chunk_targets);
-    for (std::size_t p = 0; p < count; ++p) {
-      const std::size_t e = (start + p) / m;
-      for (std::size_t i = 0; i < d; ++i) sums.data()[e * d + i] += delta.data()[p * d + i] * g.data()[p * d + i];
-    }
-  }
+  auto accumulate = [&](std::size_t p, const T* g) {
+    const std::size_t e = p / m;
+    const T* ref = reference_of[p];
+    for (std::size_t i = 0; i < d; ++i) sums.data()[e * d + i] += (x.data()[e * d + i] - ref[i]) * g[i];
+  };
+  gradients_in_chunks<T>(out, example_shape(x), n * m, point, accumulate);
 
-  PathAttributions<T> result;
-  result.attributions = sums / static_cast<T>(m);
-  const Tensor<T> f_x = output_values(out, x, classes);
-  const std::vector<double> f_ref = mean_reference_outputs(out, references, classes);
-  for (std::size_t e = 0; e < n; ++e) {
-    double total = 0;
-    for (std::size_t i = 0; i < d; ++i) total += static_cast<double>(result.attributions.data()[e * d + i]);
-    const double change = static_cast<double>(f_x(e)) - f_ref[e];
-    result.output_changes.push_back(change);
-    result.completeness_gaps.push_back(std::fabs(total - change));
-  }
-  result.gradient_evaluations = points;
+  Tensor<T> attributions = sums / static_cast<T>(m);
+  PathAttributions<T> result =
+      with_completeness(out, x, classes, std::move(attributions), mean_reference_outputs(out, references, classes));
+  result.gradient_evaluations = n * m;
   return result;
 }
 
 #define FLUXION_INSTANTIATE(T)                                                                                    \
-  template std::vector<double> mean_reference_outputs(const ExplainedOutput<T>&, const Tensor<T>&,               \
-                                                      const std::vector<std::size_t>&);                          \
   template PathAttributions<T> expected_gradients(const ExplainedOutput<T>&, const Tensor<T>&, const Tensor<T>&, \
                                                   const std::vector<std::size_t>&, const ExpectedGradientsOptions&);
 FLUXION_INSTANTIATE(float)

@@ -26,13 +26,6 @@ struct ExpectedGradientsOptions {
   std::uint64_t seed = 0;
 };
 
-/// (1/R) Σ_r f(x'_r) over the reference set.
-/// E_D f(x') for every target class in `targets` (one value per example),
-/// over all rows of references[R, ...], evaluated out.batch_size rows at a time.
-template <class T>
-std::vector<double> mean_reference_outputs(const ExplainedOutput<T>& out, const Tensor<T>& references,
-                                           const std::vector<std::size_t>& targets);
-
 /// EG_i = (1/n) Σ_s (x_i − x'_s,i) ∂_i f(x'_s + α_s (x − x'_s)),  x'_s ~ references, α_s ~ U(0, 1).
 /// EG for every example of x[N, ...]; references[R, ...] share x's example
 /// shape. output_changes[n] = f(x_n) − E_D f(x'), completeness_gaps[n] = |Σ EG_n − that|.

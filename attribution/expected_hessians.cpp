@@ -1,10 +1,9 @@
-// Expected Hessians: Monte Carlo terms fed to the Integrated Hessians engine
+// Expected Hessians: Monte Carlo terms fed to the interaction engine (interaction_core.hpp)
 // (see expected_hessians.hpp).
 #include "attribution/expected_hessians.hpp"
 
 #include <random>
 
-#include "attribution/expected_gradients.hpp"
 #include "autodiff/errors.hpp"
 
 namespace fluxion {
@@ -15,7 +14,7 @@ template <class T>
 Tensor<T> eh_sum(const ExplainedOutput<T>& out, const Tensor<T>& x, const std::vector<std::size_t>& classes,
                  const Tensor<T>& references, const ExpectedHessiansOptions& options, InteractionPart part,
                  std::size_t row) {
-  if (options.samples == 0) throw InputError("expected hessians: samples must be at least 1");
+  if (options.samples == 0) throw ArgumentError("expected hessians: samples must be at least 1");
   const std::size_t n = example_count(x, "expected hessians: x");
   const std::size_t r = example_count(references, "expected hessians: references");
   const std::size_t m = options.samples;
@@ -33,13 +32,14 @@ Tensor<T> eh_sum(const ExplainedOutput<T>& out, const Tensor<T>& x, const std::v
   return interaction_sum(out, x, classes, references, n * m, term, part, row, options.directions_per_sweep);
 }
 
+// f(x_n) − E_D f(x') per example.
 template <class T>
 std::vector<double> changes_from_mean_reference(const ExplainedOutput<T>& out, const Tensor<T>& x,
                                                 const Tensor<T>& references, const std::vector<std::size_t>& classes) {
-  const Tensor<T> f_x = output_values(out, x, classes);
+  const std::vector<double> f_x = output_values_in_double(out, x, classes);
   const std::vector<double> f_ref = mean_reference_outputs(out, references, classes);
   std::vector<double> changes(classes.size());
-  for (std::size_t e = 0; e < classes.size(); ++e) changes[e] = static_cast<double>(f_x(e)) - f_ref[e];
+  for (std::size_t e = 0; e < classes.size(); ++e) changes[e] = f_x[e] - f_ref[e];
   return changes;
 }
 
@@ -53,7 +53,7 @@ InteractionAttributions<T> expected_hessians(const ExplainedOutput<T>& out, cons
   InteractionAttributions<T> result;
   result.interactions = eh_sum(out, x, classes, references, options, InteractionPart::full, 0);
   result.output_changes = changes_from_mean_reference(out, x, references, classes);
-  result.completeness_gaps = interaction_gaps(result.interactions, result.output_changes);
+  result.completeness_gaps = completeness_gaps(result.interactions, result.output_changes);
   return result;
 }
 
@@ -73,7 +73,7 @@ PathAttributions<T> expected_hessians_row_sums(const ExplainedOutput<T>& out, co
   PathAttributions<T> result;
   result.attributions = eh_sum(out, x, classes, references, options, InteractionPart::row_sums, 0);
   result.output_changes = changes_from_mean_reference(out, x, references, classes);
-  result.completeness_gaps = interaction_gaps(result.attributions, result.output_changes);
+  result.completeness_gaps = completeness_gaps(result.attributions, result.output_changes);
   result.gradient_evaluations = classes.size() * options.samples;
   return result;
 }

@@ -18,7 +18,8 @@
 
 #include <cstdint>
 
-#include "attribution/integrated_hessians.hpp"
+#include "attribution/interaction_core.hpp"
+#include "attribution/path_integral.hpp"
 
 namespace fluxion {
 

@@ -12,7 +12,7 @@ namespace fluxion {
 OutputKind parse_output_kind(const std::string& name) {
   if (name == "logit") return OutputKind::logit;
   if (name == "probability") return OutputKind::probability;
-  throw InputError("explained output: unknown kind '" + name + "' (expected logit or probability)");
+  throw ArgumentError("explained output: unknown kind '" + name + "' (expected logit or probability)");
 }
 
 template <class T>
@@ -54,8 +54,8 @@ void check_logits(const Var<T>& z, std::size_t n) {
 
 void check_targets(const std::vector<std::size_t>& targets, std::size_t n) {
   if (targets.size() != n)
-    throw InputError("explained output: " + std::to_string(targets.size()) + " targets given for " +
-                     std::to_string(n) + " examples");
+    throw ArgumentError("explained output: " + std::to_string(targets.size()) + " targets given for " +
+                        std::to_string(n) + " examples");
 }
 
 template <class T>
@@ -73,8 +73,8 @@ Var<T> explained_output(const ExplainedOutput<T>& out, const Var<T>& x, const st
   check_logits(z, n);
   for (std::size_t c : targets)
     if (c >= z.shape()[1])
-      throw InputError("explained output: target class " + std::to_string(c) + " is out of range for " +
-                       std::to_string(z.shape()[1]) + " classes");
+      throw ArgumentError("explained output: target class " + std::to_string(c) + " is out of range for " +
+                          std::to_string(z.shape()[1]) + " classes");
   // log-softmax then exp keeps the probability accurate for large logits.
   if (out.kind == OutputKind::probability) return exp(select(log_softmax(z), targets));
   return select(z, targets);

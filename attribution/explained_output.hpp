@@ -21,7 +21,7 @@ namespace fluxion {
 
 enum class OutputKind { logit, probability };
 
-/// "logit" | "probability" (InputError otherwise).
+/// "logit" | "probability" (ArgumentError otherwise).
 OutputKind parse_output_kind(const std::string& name);
 
 template <class T>
@@ -45,7 +45,7 @@ template <class T>
 Tensor<T> take_examples(const Tensor<T>& x, std::size_t start, std::size_t count);
 
 /// The classes to explain: `targets` itself if given (size N, each < C,
-/// InputError otherwise), else the predicted classes of x.
+/// ArgumentError otherwise), else the predicted classes of x.
 template <class T>
 std::vector<std::size_t> resolve_targets(const ExplainedOutput<T>& out, const Tensor<T>& x,
                                          const std::vector<std::size_t>& targets);

@@ -22,8 +22,8 @@ std::vector<std::size_t> features_changed_per_point(std::size_t d, std::size_t f
     return counts;
   }
   if (!(fraction_per_step > 0 && fraction_per_step <= 1))
-    throw InputError("deletion/insertion: fraction_per_step must lie in (0, 1], got " +
-                     std::to_string(fraction_per_step));
+    throw ArgumentError("deletion/insertion: fraction_per_step must lie in (0, 1], got " +
+                        std::to_string(fraction_per_step));
   // Steps of less than one feature reach every count 0 … d: do exactly that.
   if (fraction_per_step * static_cast<double>(d) < 1) {
     for (std::size_t k = 1; k <= d; ++k) counts.push_back(k);
@@ -50,7 +50,7 @@ std::vector<std::size_t> rank_features(const T* attribution, std::size_t d, bool
 
 double trapezoid_area(const std::vector<double>& t, const std::vector<double>& v) {
   if (t.size() != v.size() || t.size() < 2)
-    throw InputError("trapezoid_area: needs at least two points and as many values as abscissae");
+    throw ArgumentError("trapezoid_area: needs at least two points and as many values as abscissae");
   double area = 0;
   for (std::size_t s = 0; s + 1 < t.size(); ++s) area += (t[s + 1] - t[s]) * 0.5 * (v[s] + v[s + 1]);
   return area;
@@ -84,15 +84,15 @@ void check_arguments(const Tensor<T>& x, const Tensor<T>& attributions, const st
                      shape_str(shape));
   for (T a : attributions)
     if (!std::isfinite(static_cast<double>(a)))
-      throw InputError(where + ": the attributions contain a non-finite value, so features cannot be ranked");
+      throw ArgumentError(where + ": the attributions contain a non-finite value, so features cannot be ranked");
   if (!targets.empty() && targets.size() != shape[0])
-    throw InputError(where + ": " + std::to_string(targets.size()) + " targets given for " +
-                     std::to_string(shape[0]) + " examples");
+    throw ArgumentError(where + ": " + std::to_string(targets.size()) + " targets given for " +
+                        std::to_string(shape[0]) + " examples");
   if (options.features_per_step == 0 && !(options.fraction_per_step > 0 && options.fraction_per_step <= 1))
-    throw InputError(where + ": fraction_per_step must lie in (0, 1], got " +
-                     std::to_string(options.fraction_per_step));
+    throw ArgumentError(where + ": fraction_per_step must lie in (0, 1], got " +
+                        std::to_string(options.fraction_per_step));
   if (baseline.blur_sigma < 0 || !std::isfinite(baseline.blur_sigma))
-    throw InputError(where + ": the baseline's blur_sigma must be a finite number >= 0");
+    throw ArgumentError(where + ": the baseline's blur_sigma must be a finite number >= 0");
   if (baseline.blur_sigma > 0 && shape.size() < 3)
     throw ShapeError(where + ": a blurred baseline needs images [N, ..., H, W], got " + shape_str(shape));
   if (baseline.blur_sigma == 0 && has_image(baseline)) {

@@ -10,7 +10,7 @@ namespace fluxion {
 
 std::vector<double> gaussian_kernel(double sigma) {
   if (!(sigma > 0) || !std::isfinite(sigma))
-    throw InputError("gaussian_kernel: sigma must be positive and finite, got " + std::to_string(sigma));
+    throw ArgumentError("gaussian_kernel: sigma must be positive and finite, got " + std::to_string(sigma));
   const long radius = static_cast<long>(std::ceil(3 * sigma));
   std::vector<double> g(2 * radius + 1);
   double total = 0;
@@ -53,7 +53,7 @@ Tensor<T> gaussian_blur(const Tensor<T>& image, double sigma) {
   if (image.dimension() < 2)
     throw ShapeError("gaussian_blur: image must be [..., H, W], got " + shape_str(shape_of(image)));
   if (!(sigma >= 0) || !std::isfinite(sigma))
-    throw InputError("gaussian_blur: sigma must be >= 0 and finite, got " + std::to_string(sigma));
+    throw ArgumentError("gaussian_blur: sigma must be >= 0 and finite, got " + std::to_string(sigma));
   if (sigma == 0) return image;
   const std::vector<double> g = gaussian_kernel(sigma);
   const std::size_t r = image.dimension();

@@ -25,7 +25,7 @@ std::vector<double> gaussian_kernel(double sigma);
 
 /// Blur `image` [..., H, W] over its last two axes with standard deviation
 /// `sigma` pixels. sigma = 0 returns the image unchanged. Throws ShapeError
-/// for rank < 2 and InputError for a negative or non-finite sigma.
+/// for rank < 2 and ArgumentError for a negative or non-finite sigma.
 template <class T>
 Tensor<T> gaussian_blur(const Tensor<T>& image, double sigma);
 

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <random>
 
+#include "attribution/chunked_evaluation.hpp"
 #include "autodiff/errors.hpp"
 
 namespace fluxion {
@@ -34,9 +35,9 @@ Tensor<T> noisy_gradient_statistic(const ExplainedOutput<T>& out, const Tensor<T
                                    const std::vector<std::size_t>& targets, const SmoothGradOptions& options,
                                    SmoothGradKind kind) {
   const std::size_t n = example_count(x, "smoothgrad: x");
-  if (options.samples == 0) throw InputError("smoothgrad: samples must be at least 1");
+  if (options.samples == 0) throw ArgumentError("smoothgrad: samples must be at least 1");
   if (!(options.noise_fraction >= 0) || !std::isfinite(options.noise_fraction))
-    throw InputError("smoothgrad: noise_fraction must be >= 0 and finite");
+    throw ArgumentError("smoothgrad: noise_fraction must be >= 0 and finite");
   const std::vector<std::size_t> classes = resolve_targets(out, x, targets);
   const std::size_t d = x.size() / n, m = options.samples;
 
@@ -46,36 +47,28 @@ Tensor<T> noisy_gradient_statistic(const ExplainedOutput<T>& out, const Tensor<T
     sigma[e] = options.noise_fraction * (static_cast<double>(*hi) - static_cast<double>(*lo));
   }
 
-  std::vector<double> mean(n * d, 0.0), m2(n * d, 0.0), mean_square(n * d, 0.0);
   std::mt19937_64 rng(options.seed);
   std::normal_distribution<double> normal(0.0, 1.0);
-  const std::size_t points = n * m, chunk = std::max<std::size_t>(out.batch_size, 1);
-  Shape chunk_shape = example_shape(x);
-  chunk_shape.insert(chunk_shape.begin(), 0);
-  for (std::size_t start = 0; start < points; start += chunk) {
-    const std::size_t count = std::min(chunk, points - start);
-    chunk_shape[0] = count;
-    Tensor<T> noisy = Tensor<T>::from_shape(chunk_shape);
-    std::vector<std::size_t> chunk_targets(count);
-    for (std::size_t p = 0; p < count; ++p) {
-      const std::size_t e = (start + p) / m;
-      for (std::size_t i = 0; i < d; ++i)
-        noisy.data()[p * d + i] = static_cast<T>(static_cast<double>(x.data()[e * d + i]) + sigma[e] * normal(rng));
-      chunk_targets[p] = classes[e];
+  // Point p is noisy copy s = p % m of example e = p / m: x_e + ε, drawn in order.
+  auto point = [&](std::size_t p, T* dst) {
+    const std::size_t e = p / m;
+    for (std::size_t i = 0; i < d; ++i)
+      dst[i] = static_cast<T>(static_cast<double>(x.data()[e * d + i]) + sigma[e] * normal(rng));
+    return classes[e];
+  };
+  std::vector<double> mean(n * d, 0.0), m2(n * d, 0.0), mean_square(n * d, 0.0);
+  auto accumulate = [&](std::size_t p, const T* g) {
+    const std::size_t e = p / m, s = p % m;
+    for (std::size_t i = 0; i < d; ++i) {
+      const double v = static_cast<double>(g[i]);
+      double& mu = mean[e * d + i];
+      const double delta = v - mu;
+      mu += delta / double(s + 1);
+      m2[e * d + i] += delta * (v - mu);
+      mean_square[e * d + i] += (v * v - mean_square[e * d + i]) / double(s + 1);
     }
-    const Tensor<T> g = output_gradients(out, noisy, chunk_targets);
-    for (std::size_t p = 0; p < count; ++p) {
-      const std::size_t e = (start + p) / m, s = (start + p) % m;
-      for (std::size_t i = 0; i < d; ++i) {
-        const double v = static_cast<double>(g.data()[p * d + i]);
-        double& mu = mean[e * d + i];
-        const double delta = v - mu;
-        mu += delta / double(s + 1);
-        m2[e * d + i] += delta * (v - mu);
-        mean_square[e * d + i] += (v * v - mean_square[e * d + i]) / double(s + 1);
-      }
-    }
-  }
+  };
+  gradients_in_chunks<T>(out, example_shape(x), n * m, point, accumulate);
 
   Tensor<T> result = Tensor<T>::from_shape(shape_of(x));
   for (std::size_t i = 0; i < n * d; ++i) {

@@ -1,7 +1,7 @@
 // Guided IG (Kapishnikov et al., CVPR 2021) — see guided_ig.hpp for the path.
 // The path of each example is built one step at a time (it depends on the
-// gradients met along the way), but the N examples advance together, so each
-// step is one batched gradient call.
+// gradients met along the way): a walk to the input (walk_integral.hpp),
+// whose step rule is guided_step below.
 #include "attribution/guided_ig.hpp"
 
 #include <algorithm>
@@ -9,6 +9,8 @@
 #include <limits>
 #include <string>
 
+#include "attribution/baselines.hpp"
+#include "attribution/walk_integral.hpp"
 #include "autodiff/errors.hpp"
 
 namespace fluxion {
@@ -16,11 +18,11 @@ namespace fluxion {
 namespace {
 
 void check_options(const GuidedIGOptions& o) {
-  if (o.steps < 1) throw InputError("guided_ig: steps must be >= 1, got " + std::to_string(o.steps));
+  if (o.steps < 1) throw ArgumentError("guided_ig: steps must be >= 1, got " + std::to_string(o.steps));
   if (!(o.fraction > 0 && o.fraction <= 1))
-    throw InputError("guided_ig: fraction must lie in (0, 1], got " + std::to_string(o.fraction));
+    throw ArgumentError("guided_ig: fraction must lie in (0, 1], got " + std::to_string(o.fraction));
   if (!(o.max_dist >= 0 && o.max_dist <= 1))
-    throw InputError("guided_ig: max_dist must lie in [0, 1], got " + std::to_string(o.max_dist));
+    throw ArgumentError("guided_ig: max_dist must lie in [0, 1], got " + std::to_string(o.max_dist));
 }
 
 template <class T>
@@ -37,12 +39,15 @@ double lower_quantile(std::vector<double> values, double q) {
   return values[k];
 }
 
-/// One example: step k of K of the guided path. z is the current point (moved
-/// in place), x the input, b the baseline, g = ∇f(z) at the start of the step,
-/// total = ‖x − b‖₁. Every move is charged to `attribution` as g ⊙ Δz.
+/// One example: step k of K of the guided path, as walking row j of `s` (its
+/// live point z, its gradient g = ∇f(z) at the start of the step). x is the
+/// input, b the baseline, total = ‖x − b‖₁. Every move goes through s.move,
+/// which charges it as g ⊙ Δz.
 template <class T>
-void guided_step(T* z, const T* x, const T* b, const T* g, T* attribution, std::size_t d, double total, int k,
+void guided_step(WalkStep<T>& s, std::size_t j, const T* x, const T* b, std::size_t d, double total, int k,
                  const GuidedIGOptions& o) {
+  const T* z = s.point(j);
+  const T* g = s.gradient(j);
   const double alpha = static_cast<double>(k) / o.steps;
   const T alpha_floor = static_cast<T>(std::max(alpha - o.max_dist, 0.0));
   const T alpha_ceiling = static_cast<T>(std::min(alpha + o.max_dist, 1.0));
@@ -54,10 +59,7 @@ void guided_step(T* z, const T* x, const T* b, const T* g, T* attribution, std::
     floor_point[i] = b[i] + alpha_floor * (x[i] - b[i]);
     ceiling_point[i] = b[i] + alpha_ceiling * (x[i] - b[i]);
   }
-  auto move_to = [&](std::size_t i, T value) {
-    attribution[i] += g[i] * (value - z[i]);
-    z[i] = value;
-  };
+  auto move_to = [&](std::size_t i, T value) { s.move(j, i, value); };
 
   const double infinity = std::numeric_limits<double>::infinity();
   std::vector<char> at_ceiling(d, 0);
@@ -105,46 +107,21 @@ PathAttributions<T> guided_ig(const ExplainedOutput<T>& out, const Tensor<T>& x,
                               const std::vector<std::size_t>& targets, const GuidedIGOptions& options) {
   const std::size_t n = example_count(x, "guided_ig: x");
   check_options(options);
-  const Shape one = example_shape(x);
-  const bool shared = shape_of(baselines) == one;
-  if (!shared && shape_of(baselines) != shape_of(x))
-    throw ShapeError("guided_ig: baseline " + shape_str(shape_of(baselines)) + " must be " + shape_str(shape_of(x)) +
-                     " or one example " + shape_str(one));
+  const Baselines<T> base(x, baselines, "guided_ig");
   const std::vector<std::size_t> classes = resolve_targets(out, x, targets);
-  const std::size_t d = numel_of(one);
+  const std::size_t d = x.size() / n;
+  std::vector<double> total(n);  // ‖x − x'‖₁
+  for (std::size_t e = 0; e < n; ++e) total[e] = l1_distance(x.data() + e * d, base.row(e), d);
 
-  // z starts at the baseline of each example.
-  Tensor<T> start = Tensor<T>::from_shape(shape_of(x));
-  for (std::size_t e = 0; e < n; ++e) {
-    const T* b = baselines.data() + (shared ? 0 : e * d);
-    std::copy(b, b + d, start.data() + e * d);
-  }
-  std::vector<double> total(n);
-  for (std::size_t e = 0; e < n; ++e) total[e] = l1_distance(x.data() + e * d, start.data() + e * d, d);
-
-  PathAttributions<T> result;
-  result.attributions = filled<T>(shape_of(x), T(0));
-  Tensor<T> z = start;
-  for (int k = 1; k <= options.steps; ++k) {
-    const Tensor<T> g = output_gradients(out, z, classes);
-    result.gradient_evaluations += n;
-    for (std::size_t e = 0; e < n; ++e) {
+  WalkRule<T> walk{.starts = base.rows(), .steps = options.steps, .direction = WalkDirection::to_input};
+  walk.step = [&](WalkStep<T>& s) {
+    for (std::size_t j = 0; j < s.rows.size(); ++j) {
+      const std::size_t e = s.rows[j];
       if (total[e] == 0) continue;  // x = baseline: nothing to attribute
-      guided_step(z.data() + e * d, x.data() + e * d, start.data() + e * d, g.data() + e * d,
-                  result.attributions.data() + e * d, d, total[e], k, options);
+      guided_step(s, j, x.data() + e * d, base.row(e), d, total[e], s.number + 1, options);
     }
-  }
-
-  const Tensor<T> f_x = output_values(out, x, classes);
-  const Tensor<T> f_baseline = output_values(out, start, classes);
-  for (std::size_t e = 0; e < n; ++e) {
-    const double change = static_cast<double>(f_x(e)) - static_cast<double>(f_baseline(e));
-    double sum = 0;
-    for (std::size_t i = 0; i < d; ++i) sum += static_cast<double>(result.attributions.data()[e * d + i]);
-    result.output_changes.push_back(change);
-    result.completeness_gaps.push_back(std::fabs(sum - change));
-  }
-  return result;
+  };
+  return integrate_walks(out, x, classes, walk).paths;
 }
 
 template <class T>

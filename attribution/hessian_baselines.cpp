@@ -1,6 +1,7 @@
 // Input Hessian and Hessian × input interactions (see hessian_baselines.hpp).
 #include "attribution/hessian_baselines.hpp"
 
+#include "attribution/baselines.hpp"
 #include "attribution/hessian_sweep.hpp"
 #include "autodiff/errors.hpp"
 
@@ -18,15 +19,12 @@ Tensor<T> hessian_times_input(const ExplainedOutput<T>& out, const Tensor<T>& x,
                               const InputHessianOptions& options) {
   const std::size_t n = example_count(x, "hessian_times_input: x");
   const std::size_t d = x.size() / n;
-  const bool shared = !baseline || shape_of(*baseline) == example_shape(x);
-  if (baseline && !shared && shape_of(*baseline) != shape_of(x))
-    throw ShapeError("hessian_times_input: baseline " + shape_str(shape_of(*baseline)) + " must be one example " +
-                     shape_str(example_shape(x)) + " or match the inputs " + shape_str(shape_of(x)));
+  const Baselines<T> base(x, baseline, "hessian_times_input");
   Tensor<T> gamma = batched_hessians(out, x, targets, options.directions_per_sweep);
   std::vector<T> delta(d);
   for (std::size_t e = 0; e < n; ++e) {
     for (std::size_t i = 0; i < d; ++i)
-      delta[i] = x.data()[e * d + i] - (baseline ? baseline->data()[(shared ? 0 : e * d) + i] : T(0));
+      delta[i] = x.data()[e * d + i] - base.row(e)[i];
     T* g = gamma.data() + e * d * d;
     for (std::size_t i = 0; i < d; ++i)
       for (std::size_t j = 0; j < d; ++j) g[i * d + j] *= delta[i] * delta[j];

@@ -1,14 +1,15 @@
 // IG2 (Zhuo & Ge, TPAMI 2024) — see ig2.hpp for GradPath, GradCF and the sum.
-// The N·B paths (example, reference) are rows of one tensor z[N·B, ...];
-// each step asks two gradient oracles about all rows, chunk by chunk:
-// ∇‖h(z) − h(r)‖² (where to go) and ∇f(z) (what to integrate).
+// The N·B paths (example, reference) are walks from the input
+// (walk_integral.hpp), which integrates ∇f(z); this file is their step rule,
+// steered by the second oracle ∇‖h(z) − h(r)‖² (where to go).
 #include "attribution/ig2.hpp"
 
 #include <algorithm>
 #include <cmath>
-#include <random>
 #include <string>
 
+#include "attribution/sampling.hpp"
+#include "attribution/walk_integral.hpp"
 #include "autodiff/errors.hpp"
 
 namespace fluxion {
@@ -22,14 +23,14 @@ Function<T> SplitModel<T>::model() const {
 namespace {
 
 void check_options(const IG2Options& o) {
-  if (o.steps < 1) throw InputError("ig2: steps must be >= 1, got " + std::to_string(o.steps));
+  if (o.steps < 1) throw ArgumentError("ig2: steps must be >= 1, got " + std::to_string(o.steps));
   if (!(o.step_size > 0) || !std::isfinite(o.step_size))
-    throw InputError("ig2: step_size must be a finite number > 0, got " + std::to_string(o.step_size));
+    throw ArgumentError("ig2: step_size must be a finite number > 0, got " + std::to_string(o.step_size));
   if (!(o.lo < o.hi))
-    throw InputError("ig2: the input box needs lo < hi, got [" + std::to_string(o.lo) + ", " + std::to_string(o.hi) + "]");
-  if (!(o.eps > 0)) throw InputError("ig2: eps must be > 0");
+    throw ArgumentError("ig2: the input box needs lo < hi, got [" + std::to_string(o.lo) + ", " + std::to_string(o.hi) + "]");
+  if (!(o.eps > 0)) throw ArgumentError("ig2: eps must be > 0");
   if (o.rule == SegmentRule::midpoint)
-    throw InputError("ig2: the midpoint rule is not offered (its points are off the path); use left or trapezoid");
+    throw ArgumentError("ig2: the midpoint rule is not offered (its points are off the path); use left or trapezoid");
 }
 
 /// h(rows) for every row of z, without a graph, chunk by chunk.
@@ -86,7 +87,7 @@ IG2Result<T> ig2(const SplitModel<T>& model, const Tensor<T>& x, const std::vect
   if (!(shared || per_example) || (shared ? rs[0] : rs[1]) == 0)
     throw ShapeError("ig2: references " + shape_str(rs) + " must be [B, ...] or [N, B, ...] around one example " +
                      shape_str(one) + " with B >= 1");
-  const std::size_t B = shared ? rs[0] : rs[1], P = n * B;
+  const std::size_t per_path = shared ? rs[0] : rs[1], paths = n * per_path;
   const std::size_t batch = std::max<std::size_t>(options.batch_size, 1);
 
   const ExplainedOutput<T> out{model.model(), options.kind, batch};
@@ -94,75 +95,38 @@ IG2Result<T> ig2(const SplitModel<T>& model, const Tensor<T>& x, const std::vect
 
   // Path p = e·B + r starts at x_e and heads for h(reference r of example e).
   Shape path_shape = one;
-  path_shape.insert(path_shape.begin(), P);
-  Tensor<T> z = Tensor<T>::from_shape(path_shape), refs = Tensor<T>::from_shape(path_shape);
-  std::vector<std::size_t> path_classes(P);
-  for (std::size_t p = 0; p < P; ++p) {
-    const std::size_t e = p / B, r = p % B;
-    std::copy(x.data() + e * d, x.data() + (e + 1) * d, z.data() + p * d);
-    const T* ref = references.data() + (shared ? r : p) * d;
+  path_shape.insert(path_shape.begin(), paths);
+  Tensor<T> refs = Tensor<T>::from_shape(path_shape);
+  for (std::size_t p = 0; p < paths; ++p) {
+    const T* ref = references.data() + (shared ? p % per_path : p) * d;
     std::copy(ref, ref + d, refs.data() + p * d);
-    path_classes[p] = classes[e];
   }
   const Tensor<T> hr = representations(model.features, refs, batch);
 
-  const bool trapezoid = options.rule == SegmentRule::trapezoid;
+  // x_{j+1} = clip(x_j − η · g_j / max(‖g_j‖₂, eps), lo, hi),  g_j = ∇_x ‖h(x_j) − h(r)‖².
   const T eta = static_cast<T>(options.step_size), lo = static_cast<T>(options.lo), hi = static_cast<T>(options.hi);
-  Tensor<T> path_attribution = filled<T>(path_shape, T(0));
-  Tensor<T> previous_step = filled<T>(path_shape, T(0));  // z_{j−1} − z_j, for the trapezoid's second half
-  std::size_t evaluations = 0;
-  for (int j = 0; j < options.steps; ++j) {
-    const Tensor<T> g_cf = counterfactual_gradients(model.features, z, hr, batch);
-    const Tensor<T> g_f = output_gradients(out, z, path_classes);
-    evaluations += 2 * P;
-    for (std::size_t p = 0; p < P; ++p) {
+  std::size_t counterfactual_evaluations = 0;
+  WalkRule<T> walk{.starts = repeat_examples(x, per_path), .walks_per_example = per_path, .steps = options.steps,
+                   .direction = WalkDirection::from_input, .rule = options.rule};
+  walk.step = [&](WalkStep<T>& s) {
+    const Tensor<T> g_cf = counterfactual_gradients(model.features, s.points, gather_rows(hr, s.rows), batch);
+    counterfactual_evaluations += s.rows.size();
+    for (std::size_t p = 0; p < s.rows.size(); ++p) {
       const T* gc = g_cf.data() + p * d;
-      const T* gf = g_f.data() + p * d;
-      T* zp = z.data() + p * d;
-      T* ap = path_attribution.data() + p * d;
-      T* back = previous_step.data() + p * d;
       double norm2 = 0;
       for (std::size_t i = 0; i < d; ++i) norm2 += static_cast<double>(gc[i]) * static_cast<double>(gc[i]);
       const T scale = eta / static_cast<T>(std::max(std::sqrt(norm2), options.eps));
-      for (std::size_t i = 0; i < d; ++i) {
-        const T next = std::clamp(zp[i] - scale * gc[i], lo, hi);
-        const T step = zp[i] - next;  // x_j − x_{j+1}
-        if (trapezoid) ap[i] += gf[i] * (back[i] + step) / T(2);
-        else ap[i] += gf[i] * step;
-        back[i] = step;
-        zp[i] = next;
-      }
+      for (std::size_t i = 0; i < d; ++i) s.move(p, i, std::clamp(s.point(p)[i] - scale * gc[i], lo, hi));
     }
-  }
-  if (trapezoid) {  // the second half of the last segment: ∇f(x_K)/2 ⊙ (x_{K−1} − x_K)
-    const Tensor<T> g_f = output_gradients(out, z, path_classes);
-    evaluations += P;
-    for (std::size_t i = 0; i < P * d; ++i) path_attribution.data()[i] += g_f.data()[i] * previous_step.data()[i] / T(2);
-  }
+  };
+  WalkAttributions<T> walked = integrate_walks(out, x, classes, walk);
 
   IG2Result<T> result;
-  PathAttributions<T>& paths = result.paths;
-  paths.attributions = filled<T>(shape_of(x), T(0));
-  const Tensor<T> f_x = output_values(out, x, classes);
-  const Tensor<T> f_cf = output_values(out, z, path_classes);
-  for (std::size_t e = 0; e < n; ++e) {
-    T* a = paths.attributions.data() + e * d;
-    double mean_cf = 0;
-    for (std::size_t r = 0; r < B; ++r) {
-      const T* ar = path_attribution.data() + (e * B + r) * d;
-      for (std::size_t i = 0; i < d; ++i) a[i] += ar[i] / static_cast<T>(B);
-      mean_cf += static_cast<double>(f_cf(e * B + r)) / static_cast<double>(B);
-    }
-    double sum = 0;
-    for (std::size_t i = 0; i < d; ++i) sum += static_cast<double>(a[i]);
-    const double change = static_cast<double>(f_x(e)) - mean_cf;
-    paths.output_changes.push_back(change);
-    paths.completeness_gaps.push_back(std::fabs(sum - change));
-  }
-  paths.gradient_evaluations = evaluations;
+  result.paths = std::move(walked.paths);
+  result.paths.gradient_evaluations += counterfactual_evaluations;
   Shape cf_shape = one;
-  cf_shape.insert(cf_shape.begin(), {n, B});
-  result.counterfactuals = z;
+  cf_shape.insert(cf_shape.begin(), {n, per_path});
+  result.counterfactuals = std::move(walked.ends);
   result.counterfactuals.reshape(cf_shape);
   return result;
 }
@@ -172,10 +136,10 @@ Tensor<T> draw_references(const Tensor<T>& pool, const std::vector<std::size_t>&
                           const std::vector<std::size_t>& targets, std::size_t count, std::uint64_t seed) {
   const std::size_t m = example_count(pool, "draw_references: pool");
   if (pool_labels.size() != m)
-    throw InputError("draw_references: " + std::to_string(pool_labels.size()) + " labels given for a pool of " +
-                     std::to_string(m) + " examples");
+    throw ArgumentError("draw_references: " + std::to_string(pool_labels.size()) + " labels given for a pool of " +
+                        std::to_string(m) + " examples");
   if (count == 0 || targets.empty())
-    throw InputError("draw_references: need at least one reference and one target");
+    throw ArgumentError("draw_references: need at least one reference and one target");
   const Shape one = example_shape(pool);
   const std::size_t d = numel_of(one);
   std::vector<std::vector<std::size_t>> chosen;
@@ -185,14 +149,10 @@ Tensor<T> draw_references(const Tensor<T>& pool, const std::vector<std::size_t>&
     for (std::size_t i = 0; i < m; ++i)
       if (pool_labels[i] != targets[n]) others.push_back(i);
     if (others.size() < count)
-      throw InputError("draw_references: the pool has " + std::to_string(others.size()) +
-                       " examples outside class " + std::to_string(targets[n]) + ", fewer than the " +
-                       std::to_string(count) + " references asked for");
-    for (std::size_t i = 0; i < count; ++i) {  // partial Fisher–Yates
-      std::uniform_int_distribution<std::size_t> pick(i, others.size() - 1);
-      std::swap(others[i], others[pick(rng)]);
-    }
-    others.resize(count);
+      throw ArgumentError("draw_references: the pool has " + std::to_string(others.size()) +
+                          " examples outside class " + std::to_string(targets[n]) + ", fewer than the " +
+                          std::to_string(count) + " references asked for");
+    keep_random_sample(others, count, rng);
     chosen.push_back(std::move(others));
   }
   Shape s = one;

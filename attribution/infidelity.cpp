@@ -15,7 +15,7 @@ namespace fluxion {
 InfidelityPerturbation parse_infidelity_perturbation(const std::string& name) {
   if (name == "gaussian") return InfidelityPerturbation::gaussian;
   if (name == "square") return InfidelityPerturbation::square_removal;
-  throw InputError("infidelity: unknown perturbation '" + name + "' (expected gaussian or square)");
+  throw ArgumentError("infidelity: unknown perturbation '" + name + "' (expected gaussian or square)");
 }
 
 namespace {
@@ -62,18 +62,18 @@ void check_arguments(const Tensor<T>& x, const Tensor<T>& attributions, const st
     throw ShapeError("infidelity: attributions have shape " + shape_str(shape_of(attributions)) + " but x has " +
                      shape_str(shape));
   if (!targets.empty() && targets.size() != shape[0])
-    throw InputError("infidelity: " + std::to_string(targets.size()) + " targets given for " +
-                     std::to_string(shape[0]) + " examples");
-  if (options.samples == 0) throw InputError("infidelity: samples must be at least 1");
+    throw ArgumentError("infidelity: " + std::to_string(targets.size()) + " targets given for " +
+                        std::to_string(shape[0]) + " examples");
+  if (options.samples == 0) throw ArgumentError("infidelity: samples must be at least 1");
   if (options.perturbation == InfidelityPerturbation::gaussian &&
       !(options.noise_std > 0 && std::isfinite(options.noise_std)))
-    throw InputError("infidelity: noise_std must be a finite number > 0");
+    throw ArgumentError("infidelity: noise_std must be a finite number > 0");
   if (options.perturbation == InfidelityPerturbation::square_removal) {
     const auto [height, width] = plane_of(shape);
     const std::size_t side_h = shape.size() == 2 ? 1 : options.square_size;  // flat examples: a window
     if (options.square_size == 0 || side_h > height || options.square_size > width)
-      throw InputError("infidelity: square_size " + std::to_string(options.square_size) +
-                       " does not fit examples of shape " + shape_str(Shape(shape.begin() + 1, shape.end())));
+      throw ArgumentError("infidelity: square_size " + std::to_string(options.square_size) +
+                          " does not fit examples of shape " + shape_str(Shape(shape.begin() + 1, shape.end())));
   }
 }
 

@@ -41,7 +41,7 @@ namespace fluxion {
 
 enum class InfidelityPerturbation { gaussian, square_removal };
 
-/// "gaussian" | "square" (InputError otherwise).
+/// "gaussian" | "square" (ArgumentError otherwise).
 InfidelityPerturbation parse_infidelity_perturbation(const std::string& name);
 
 struct InfidelityOptions {

@@ -10,7 +10,7 @@ BaselineKind parse_baseline_kind(const std::string& name) {
   if (name == "black" || name == "zeros") return BaselineKind::black;
   if (name == "blur" || name == "blurred") return BaselineKind::blurred;
   if (name == "user") return BaselineKind::user;
-  throw InputError("integrated gradients: unknown baseline '" + name + "' (expected black, blurred or user)");
+  throw ArgumentError("integrated gradients: unknown baseline '" + name + "' (expected black, blurred or user)");
 }
 
 template <class T>
@@ -26,12 +26,9 @@ Tensor<T> make_baseline(const Tensor<T>& x, const IntegratedGradientsOptions<T>&
                          shape_str(shape_of(x)));
       return gaussian_blur(x, options.blur_sigma);  // blurs each example's planes separately
     case BaselineKind::user:
-      if (shape_of(options.user_baseline) != one && shape_of(options.user_baseline) != shape_of(x))
-        throw ShapeError("integrated gradients: the user baseline " + shape_str(shape_of(options.user_baseline)) +
-                         " must be one example " + shape_str(one) + " or match the inputs " + shape_str(shape_of(x)));
-      return options.user_baseline;
+      return options.user_baseline;  // its shape is checked once, by the path core
   }
-  throw InputError("integrated gradients: unknown baseline kind");
+  throw ArgumentError("integrated gradients: unknown baseline kind");
 }
 
 template <class T>

@@ -21,7 +21,7 @@ namespace fluxion {
 
 enum class BaselineKind { black, blurred, user };
 
-/// "black" | "zeros" | "blur" | "blurred" | "user" (InputError otherwise).
+/// "black" | "zeros" | "blur" | "blurred" | "user" (ArgumentError otherwise).
 BaselineKind parse_baseline_kind(const std::string& name);
 
 template <class T>

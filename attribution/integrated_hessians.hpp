@@ -32,10 +32,10 @@
 #pragma once
 
 #include <cstdint>
-#include <functional>
 #include <optional>
 #include <string>
 
+#include "attribution/interaction_core.hpp"
 #include "attribution/path_integral.hpp"
 
 namespace fluxion {
@@ -48,18 +48,8 @@ struct IntegratedHessiansOptions {
   std::size_t directions_per_sweep = 64;  // identity tangents per sweep (full matrix); 0 = all d
 };
 
-/// The ∫∫ g(αβ) dα dβ rule the options name (InputError for a bad name or count).
+/// The ∫∫ g(αβ) dα dβ rule the options name (ArgumentError for a bad name or count).
 Quadrature interaction_rule(const std::string& name, int points);
-
-/// Full matrices and their completeness: interactions [N, d, d] (d = size of one
-/// example, features in row-major order), output_changes[n] = f(x_n) − f(x'_n)
-/// (or − E f(x') for Expected Hessians), completeness_gaps[n] = |Σ_ij Γ_ij − change|.
-template <class T>
-struct InteractionAttributions {
-  Tensor<T> interactions;
-  std::vector<double> output_changes;
-  std::vector<double> completeness_gaps;
-};
 
 /// Γ ≈ Σ_k w_k [t_k D H(x' + t_kΔ) D + diag(Δ ⊙ ∇f(x' + t_kΔ))],  Δ = x − x', D = diag(Δ), (t_k, w_k) for ∫(−ln t)g.
 /// Full Γ for every example of x[N, ...]; targets empty = predicted classes.
@@ -82,28 +72,5 @@ template <class T>
 PathAttributions<T> integrated_hessians_row_sums(const ExplainedOutput<T>& out, const Tensor<T>& x,
                                                  const std::vector<std::size_t>& targets = {},
                                                  const IntegratedHessiansOptions<T>& options = {});
-
-// ---- the shared engine (also used by Expected Hessians) --------------------
-
-/// One term w·[t D H(p) D + diag(Δ ⊙ ∇f(p))] of example `example`'s sum, with
-/// Δ = x_example − references[reference] and p = references[reference] + tΔ.
-struct InteractionTerm {
-  std::size_t example = 0, reference = 0;
-  double t = 0, weight = 0;
-};
-
-enum class InteractionPart { full, row, row_sums };
-
-/// Σ of `terms` terms drawn in order from next_term(), evaluated out.batch_size
-/// points per sweep. part = full → [N, d, d]; row (row_index) or row_sums → shape of x.
-template <class T>
-Tensor<T> interaction_sum(const ExplainedOutput<T>& out, const Tensor<T>& x, const std::vector<std::size_t>& classes,
-                          const Tensor<T>& references, std::size_t terms,
-                          const std::function<InteractionTerm()>& next_term, InteractionPart part,
-                          std::size_t row_index = 0, std::size_t directions_per_sweep = 64);
-
-/// max over examples is not taken here: per-example |Σ_all values − change|.
-template <class T>
-std::vector<double> interaction_gaps(const Tensor<T>& values, const std::vector<double>& changes);
 
 }  // namespace fluxion

@@ -31,8 +31,8 @@ std::size_t matrix_size(const Tensor<T>& gammas, const char* where) {
 void check_pair(const std::pair<int, int>& pair, std::size_t d, const char* where) {
   const auto [i, j] = pair;
   if (i < 0 || j < 0 || static_cast<std::size_t>(i) >= d || static_cast<std::size_t>(j) >= d || i == j)
-    throw InputError(std::string(where) + ": the pair (" + std::to_string(i) + ", " + std::to_string(j) +
-                     ") is not two different features of " + std::to_string(d));
+    throw ArgumentError(std::string(where) + ": the pair (" + std::to_string(i) + ", " + std::to_string(j) +
+                        ") is not two different features of " + std::to_string(d));
 }
 
 std::pair<int, int> ordered(const std::pair<int, int>& pair) {
@@ -49,7 +49,7 @@ std::pair<int, int> strongest_interaction(const T* gamma, std::size_t d) {
   for (std::size_t i = 0; i < d; ++i)
     for (std::size_t j = i + 1; j < d; ++j) {
       const double s = pair_strength(gamma, d, i, j);
-      if (std::isnan(s)) throw InputError("strongest_interaction: the interaction matrix contains NaN");
+      if (std::isnan(s)) throw ArgumentError("strongest_interaction: the interaction matrix contains NaN");
       if (s > best_strength) {
         best_strength = s;
         best = {static_cast<int>(i), static_cast<int>(j)};
@@ -63,8 +63,8 @@ InteractionRecovery top1_interaction_recovery(const Tensor<T>& gammas,
                                               const std::vector<std::pair<int, int>>& planted) {
   const std::size_t d = matrix_size(gammas, "top1_interaction_recovery"), examples = gammas.shape()[0];
   if (planted.size() != examples)
-    throw InputError("top1_interaction_recovery: " + std::to_string(planted.size()) + " planted pairs given for " +
-                     std::to_string(examples) + " interaction matrices");
+    throw ArgumentError("top1_interaction_recovery: " + std::to_string(planted.size()) + " planted pairs given for " +
+                        std::to_string(examples) + " interaction matrices");
   for (const auto& pair : planted) check_pair(pair, d, "top1_interaction_recovery");
   InteractionRecovery result;
   for (std::size_t n = 0; n < examples; ++n) {
@@ -81,7 +81,7 @@ std::vector<double> planted_strength_rank_correlation(const Tensor<T>& gammas,
                                                       const Tensor<double>& true_strengths) {
   const std::size_t d = matrix_size(gammas, "planted_strength_rank_correlation"), examples = gammas.shape()[0];
   if (pairs.size() < 2)
-    throw InputError("planted_strength_rank_correlation: a rank correlation needs at least 2 planted pairs");
+    throw ArgumentError("planted_strength_rank_correlation: a rank correlation needs at least 2 planted pairs");
   for (const auto& pair : pairs) check_pair(pair, d, "planted_strength_rank_correlation");
   if (shape_of(true_strengths) != Shape{examples, pairs.size()})
     throw ShapeError("planted_strength_rank_correlation: true strengths have shape " +

@@ -4,9 +4,11 @@
 // (or interactions [N, d, d]) plus, where the method has one, the reference
 // point's output change and the completeness gap per example.
 //
-// One table row per method (method_registry.cpp) is the whole truth about it:
-// its MethodInfo (name, kind, what it needs, its default count) and its
-// runner. Each method keeps its own options struct and defaults (see its
+// One table row per method (MethodSpec, method_registry.cpp) is the whole
+// truth about it: its MethodInfo (name, kind, what it needs, its default
+// count) and its runner. A caller looks the row up once (method_spec), resolves
+// the classes and the baseline once (resolve_targets, resolve_baseline), and
+// hands all three to run_method. Each method keeps its own options struct and defaults (see its
 // header); MethodSettings only carries what the CLI and the experiments vary.
 #pragma once
 #include <cstdint>
@@ -18,14 +20,28 @@
 
 namespace fluxion {
 
+/// A baseline resolved once, for the inputs it was made for: the tensor (none
+/// = black, x' = 0) and its name, which the outputs quote ("blur baseline").
+template <class T>
+struct MethodBaseline {
+  std::optional<Tensor<T>> values;  // one example or [N, ...]; none: zeros
+  std::string name = "black";       // "black" | "blur" | "user"
+};
+
+/// The baseline `kind` stands for, for inputs x[N, ...], built once: none for
+/// "black" (or "zeros", every method's default), x blurred with IG's σ = 5 for
+/// "blur", `user` (one example or [N, ...]) for "user". ArgumentError for
+/// another kind, ShapeError if x cannot be blurred.
+template <class T>
+MethodBaseline<T> resolve_baseline(const Tensor<T>& x, const std::string& kind, const Tensor<T>& user = {});
+
 template <class T>
 struct MethodSettings {
   int steps = 0;                 // 0: the method's default (IG 50 nodes, Guided IG 128, IG2 K, NeFLAG n, ...)
   std::uint64_t seed = 0;
-  std::string baseline = "black";  // ig / ih / guided_ig: "black" | "blur" | "user"
-  Tensor<T> user_baseline;         // one example or [N, ...] when baseline == "user"
+  MethodBaseline<T> baseline;    // takes_baseline methods (ig / ih / guided_ig / ...): see resolve_baseline
   Tensor<T> references;            // expected_gradients / expected_hessians / ig2: pool [R, ...]
-  std::vector<std::size_t> reference_labels;  // ig2: class of each reference (others' classes are used)
+  std::vector<std::size_t> reference_labels;  // needs_reference_labels (ig2): class of each reference
   Function<T> features, head;      // needs_split_model (ig2): model = head ∘ features (representation space)
   std::size_t samples = 0;         // Monte Carlo samples (EG, EH, SmoothGrad); 0: default
 };
@@ -45,13 +61,45 @@ struct MethodInfo {
   bool path_method = false;        // completeness against its reference holds by construction
   bool needs_references = false;   // settings.references: a pool [R, ...] to draw baselines from
   bool needs_split_model = false;  // settings.features and settings.head
-  bool takes_baseline = false;     // reads settings.baseline (resolved by method_baseline)
+  bool needs_reference_labels = false;  // uses settings.reference_labels when given (else the whole pool)
+  bool takes_baseline = false;     // reads settings.baseline (built once by resolve_baseline)
   int default_steps = 0;           // what steps = 0 means, read from its options struct (0: no such count)
 };
 
-/// Attribution methods (interactions = false) then interaction methods.
+template <class T>
+struct MethodCall;
+
+/// One row of the method table: everything about a method, its MethodInfo
+/// (name, kind, needs, default count) and its runner.
+template <class T>
+struct MethodSpec {
+  MethodInfo info;
+  MethodOutput<T> (*run)(const MethodCall<T>&);
+};
+
+/// What a runner gets: the inputs with the classes, the settings and the counts resolved.
+template <class T>
+struct MethodCall {
+  const ExplainedOutput<T>& out;
+  const Tensor<T>& x;
+  const std::vector<std::size_t>& classes;  // one class per example
+  const MethodSettings<T>& s;
+  int steps;            // s.steps, else the row's default_steps
+  std::size_t samples;  // Monte Carlo samples: s.steps, else s.samples, else default_steps
+};
+
+/// The table: attribution methods (interactions = false), then interaction methods.
+template <class T>
+const std::vector<MethodSpec<T>>& method_table();
+
+/// The row of method `name`; ArgumentError naming the unknown method and
+/// listing the known ones.
+template <class T>
+const MethodSpec<T>& method_spec(const std::string& name);
+
+/// The MethodInfo of every row, in table order.
 const std::vector<MethodInfo>& method_catalogue();
-/// InputError naming the unknown method and listing the known ones.
+/// The catalogue entry of method `name` (method_spec(name).info).
 const MethodInfo& method_info(const std::string& name);
 
 /// What MethodSettings::steps = 0 means for method `name`: its own default
@@ -60,16 +108,12 @@ const MethodInfo& method_info(const std::string& name);
 /// 0 for methods without such a count (saliency, input_hessian, …).
 int default_steps(const std::string& name);
 
-/// The baseline `settings.baseline` stands for, resolved once into a tensor
-/// for inputs x[N, ...]: none for "black" (zeros, every method's default),
-/// x blurred with IG's σ = 5 for "blur", the user tensor (one example or
-/// [N, ...]) for "user". InputError / ShapeError as make_baseline.
+/// Runs `method` with `settings`: (out, x[N, ...], classes) → values [N, ...] or [N, d, d].
+/// `classes` are resolved already (one per example: see resolve_targets);
+/// ArgumentError if there are not N of them or the settings lack what the
+/// method needs.
 template <class T>
-std::optional<Tensor<T>> method_baseline(const Tensor<T>& x, const MethodSettings<T>& settings);
-
-/// Runs the method `name` (see method_catalogue) with `settings`: (out, x[N, ...], targets) → values [N, ...] or [N, d, d].
-template <class T>
-MethodOutput<T> run_method(const std::string& name, const ExplainedOutput<T>& out, const Tensor<T>& x,
-                           const std::vector<std::size_t>& targets, const MethodSettings<T>& settings);
+MethodOutput<T> run_method(const MethodSpec<T>& method, const ExplainedOutput<T>& out, const Tensor<T>& x,
+                           const std::vector<std::size_t>& classes, const MethodSettings<T>& settings);
 
 }  // namespace fluxion

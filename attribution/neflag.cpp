@@ -20,24 +20,24 @@ NeFLAGAggregation parse_neflag_aggregation(const std::string& name) {
   if (name == "flux_vector") return NeFLAGAggregation::flux_vector;
   if (name == "feature_flux") return NeFLAGAggregation::feature_flux;
   if (name == "field") return NeFLAGAggregation::field;
-  throw InputError("neflag: unknown aggregation '" + name + "' (expected flux_vector, feature_flux or field)");
+  throw ArgumentError("neflag: unknown aggregation '" + name + "' (expected flux_vector, feature_flux or field)");
 }
 
 NeFLAGSearch parse_neflag_search(const std::string& name) {
   if (name == "guided") return NeFLAGSearch::guided;
   if (name == "plain") return NeFLAGSearch::plain;
-  throw InputError("neflag: unknown search '" + name + "' (expected guided or plain)");
+  throw ArgumentError("neflag: unknown search '" + name + "' (expected guided or plain)");
 }
 
 namespace {
 
 void check_options(const NeFLAGOptions& o) {
-  if (o.points < 1) throw InputError("neflag: points must be >= 1");
+  if (o.points < 1) throw ArgumentError("neflag: points must be >= 1");
   if (!(o.radius > 0) || !std::isfinite(o.radius))
-    throw InputError("neflag: radius must be a finite number > 0, got " + std::to_string(o.radius));
-  if (o.search_steps < 0) throw InputError("neflag: search_steps must be >= 0, got " + std::to_string(o.search_steps));
+    throw ArgumentError("neflag: radius must be a finite number > 0, got " + std::to_string(o.radius));
+  if (o.search_steps < 0) throw ArgumentError("neflag: search_steps must be >= 0, got " + std::to_string(o.search_steps));
   if (!(o.angular_step > 0) || !std::isfinite(o.angular_step))
-    throw InputError("neflag: angular_step must be a finite number > 0, got " + std::to_string(o.angular_step));
+    throw ArgumentError("neflag: angular_step must be a finite number > 0, got " + std::to_string(o.angular_step));
 }
 
 double dot(const double* a, const double* b, std::size_t d) {
@@ -158,7 +158,7 @@ double sphere_total_flux(const ExplainedOutput<T>& out, const Tensor<T>& x, std:
     throw ShapeError("sphere_total_flux: the quadrature covers circles and spheres (2 or 3 values), got an input of " +
                      shape_str(shape_of(x)));
   if (!(radius > 0) || !std::isfinite(radius) || resolution < 2)
-    throw InputError("sphere_total_flux: need radius > 0 and resolution >= 2");
+    throw ArgumentError("sphere_total_flux: need radius > 0 and resolution >= 2");
 
   // Unit normals and surface weights of the rule.
   std::vector<double> normals, weights;

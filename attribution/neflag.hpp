@@ -51,9 +51,9 @@ namespace fluxion {
 enum class NeFLAGAggregation { flux_vector, feature_flux, field };
 enum class NeFLAGSearch { guided, plain };
 
-/// "flux_vector" | "feature_flux" | "field", "guided" | "plain" (InputError otherwise).
+/// "flux_vector" | "feature_flux" | "field" (ArgumentError otherwise).
 NeFLAGAggregation parse_neflag_aggregation(const std::string& name);
-/// "guided" | "plain" (InputError otherwise).
+/// "guided" | "plain" (ArgumentError otherwise).
 NeFLAGSearch parse_neflag_search(const std::string& name);
 
 struct NeFLAGOptions {

@@ -12,25 +12,70 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 
+#include "attribution/baselines.hpp"
+#include "attribution/chunked_evaluation.hpp"
 #include "autodiff/errors.hpp"
 
 namespace fluxion {
 
-namespace {
-
-// Σ_i a_i in double, whatever T is.
 template <class T>
-double total(const T* a, std::size_t count) {
-  double s = 0;
-  for (std::size_t i = 0; i < count; ++i) s += static_cast<double>(a[i]);
-  return s;
+std::vector<double> completeness_gaps(const Tensor<T>& values, const std::vector<double>& changes) {
+  const std::size_t n = changes.size(), per = n ? values.size() / n : 0;
+  std::vector<double> gaps(n);
+  for (std::size_t e = 0; e < n; ++e) {
+    double total = 0;
+    for (std::size_t i = 0; i < per; ++i) total += static_cast<double>(values.data()[e * per + i]);
+    gaps[e] = std::fabs(total - changes[e]);
+  }
+  return gaps;
 }
+
+template <class T>
+std::vector<double> output_values_in_double(const ExplainedOutput<T>& out, const Tensor<T>& x,
+                                            const std::vector<std::size_t>& classes) {
+  const Tensor<T> f = output_values(out, x, classes);
+  std::vector<double> values(classes.size());
+  for (std::size_t e = 0; e < classes.size(); ++e) values[e] = static_cast<double>(f(e));
+  return values;
+}
+
+template <class T>
+PathAttributions<T> with_completeness(const ExplainedOutput<T>& out, const Tensor<T>& x,
+                                      const std::vector<std::size_t>& classes, Tensor<T> attributions,
+                                      const std::vector<double>& reference_outputs) {
+  PathAttributions<T> result;
+  const std::vector<double> f_x = output_values_in_double(out, x, classes);
+  for (std::size_t e = 0; e < classes.size(); ++e) result.output_changes.push_back(f_x[e] - reference_outputs[e]);
+  result.completeness_gaps = completeness_gaps(attributions, result.output_changes);
+  result.attributions = std::move(attributions);
+  return result;
+}
+
+template <class T>
+std::vector<double> mean_reference_outputs(const ExplainedOutput<T>& out, const Tensor<T>& references,
+                                           const std::vector<std::size_t>& classes) {
+  const std::size_t r = example_count(references, "mean_reference_outputs: references");
+  std::map<std::size_t, double> mean_of_class;  // one pass over D per distinct class
+  for (std::size_t c : classes) {
+    if (mean_of_class.count(c)) continue;
+    const Tensor<T> f = output_values(out, references, std::vector<std::size_t>(r, c));
+    double total = 0;
+    for (std::size_t i = 0; i < r; ++i) total += static_cast<double>(f(i));
+    mean_of_class[c] = total / double(r);
+  }
+  std::vector<double> means;
+  for (std::size_t c : classes) means.push_back(mean_of_class[c]);
+  return means;
+}
+
+namespace {
 
 void check_rule(const Quadrature& rule, const char* where) {
   if (rule.nodes.empty() || rule.nodes.size() != rule.weights.size())
-    throw InputError(std::string(where) + ": the quadrature rule '" + rule.name +
-                     "' needs at least one node and one weight per node");
+    throw ArgumentError(std::string(where) + ": the quadrature rule '" + rule.name +
+                        "' needs at least one node and one weight per node");
 }
 
 }  // namespace
@@ -42,66 +87,38 @@ PathAttributions<T> integrate_straight_lines(const ExplainedOutput<T>& out, cons
   const std::size_t n = example_count(x, "integrate_straight_lines: x");
   check_rule(rule, "integrate_straight_lines");
   if (targets.size() != n)
-    throw InputError("integrate_straight_lines: " + std::to_string(targets.size()) + " targets for " +
-                     std::to_string(n) + " examples");
-  const Shape one = example_shape(x);
-  const bool shared_baseline = shape_of(baselines) == one;
-  if (!shared_baseline && shape_of(baselines) != shape_of(x))
-    throw ShapeError("integrate_straight_lines: baseline " + shape_str(shape_of(baselines)) + " must be " +
-                     shape_str(shape_of(x)) + " or one example " + shape_str(one));
+    throw ArgumentError("integrate_straight_lines: " + std::to_string(targets.size()) + " targets for " +
+                        std::to_string(n) + " examples");
+  const Baselines<T> base(x, baselines, "integrate_straight_lines");
+  const std::size_t d = x.size() / n, k = rule.nodes.size();
 
-  const std::size_t d = numel_of(one), k = rule.nodes.size();
-  auto baseline_of = [&](std::size_t e) { return baselines.data() + (shared_baseline ? 0 : e * d); };
-
-  // Σ_k w_k ∇f(x' + t_k Δ) per example, accumulated over chunks of path points.
+  // Σ_k w_k ∇f(x' + t_k Δ) per example; point p is node p % k of example p / k.
   Tensor<T> weighted = filled<T>(shape_of(x), T(0));
-  const std::size_t points = n * k, chunk = std::max<std::size_t>(out.batch_size, 1);
-  Shape chunk_shape = one;
-  chunk_shape.insert(chunk_shape.begin(), 0);
-  for (std::size_t start = 0; start < points; start += chunk) {
-    const std::size_t count = std::min(chunk, points - start);
-    chunk_shape[0] = count;
-    Tensor<T> path = Tensor<T>::from_shape(chunk_shape);
-    std::vector<std::size_t> chunk_targets(count);
-    for (std::size_t p = 0; p < count; ++p) {
-      const std::size_t e = (start + p) / k, node = (start + p) % k;
-      const T t = static_cast<T>(rule.nodes[node]);
-      const T* xe = x.data() + e * d;
-      const T* be = baseline_of(e);
-      T* dst = path.data() + p * d;
-      for (std::size_t i = 0; i < d; ++i) dst[i] = be[i] + t * (xe[i] - be[i]);
-      chunk_targets[p] = targets[e];
-    }
-    Tensor<T> g = output_gradients(out, path, chunk_targets);
-    for (std::size_t p = 0; p < count; ++p) {
-      const std::size_t e = (start + p) / k, node = (start + p) % k;
-      const T w = static_cast<T>(rule.weights[node]);
-      T* acc = weighted.data() + e * d;
-      const T* gp = g.data() + p * d;
-      for (std::size_t i = 0; i < d; ++i) acc[i] += w * gp[i];
-    }
-  }
+  auto point = [&](std::size_t p, T* dst) {
+    const std::size_t e = p / k;
+    const T t = static_cast<T>(rule.nodes[p % k]);
+    const T* xe = x.data() + e * d;
+    const T* be = base.row(e);
+    for (std::size_t i = 0; i < d; ++i) dst[i] = be[i] + t * (xe[i] - be[i]);
+    return targets[e];
+  };
+  auto accumulate = [&](std::size_t p, const T* g) {
+    const T w = static_cast<T>(rule.weights[p % k]);
+    T* acc = weighted.data() + (p / k) * d;
+    for (std::size_t i = 0; i < d; ++i) acc[i] += w * g[i];
+  };
+  gradients_in_chunks<T>(out, example_shape(x), n * k, point, accumulate);
 
-  PathAttributions<T> result;
-  result.attributions = Tensor<T>::from_shape(shape_of(x));
+  Tensor<T> attributions = Tensor<T>::from_shape(shape_of(x));
   for (std::size_t e = 0; e < n; ++e) {
     const T* xe = x.data() + e * d;
-    const T* be = baseline_of(e);
-    T* a = result.attributions.data() + e * d;
+    const T* be = base.row(e);
+    T* a = attributions.data() + e * d;
     for (std::size_t i = 0; i < d; ++i) a[i] = (xe[i] - be[i]) * weighted.data()[e * d + i];
   }
-
-  Tensor<T> start_points = shared_baseline ? Tensor<T>::from_shape(shape_of(x)) : baselines;
-  if (shared_baseline)
-    for (std::size_t e = 0; e < n; ++e) std::copy(baselines.data(), baselines.data() + d, start_points.data() + e * d);
-  const Tensor<T> f_end = output_values(out, x, targets);
-  const Tensor<T> f_start = output_values(out, start_points, targets);
-  for (std::size_t e = 0; e < n; ++e) {
-    const double change = static_cast<double>(f_end(e)) - static_cast<double>(f_start(e));
-    result.output_changes.push_back(change);
-    result.completeness_gaps.push_back(std::fabs(total(result.attributions.data() + e * d, d) - change));
-  }
-  result.gradient_evaluations = points;
+  PathAttributions<T> result =
+      with_completeness(out, x, targets, std::move(attributions), output_values_in_double(out, base.rows(), targets));
+  result.gradient_evaluations = n * k;
   return result;
 }
 
@@ -166,14 +183,22 @@ PathAttribution<T> integrate_polyline(const ExplainedOutput<T>& out, const Tenso
   Tensor<T> ends = Tensor<T>::from_shape(two);  // [p_0, p_S]
   std::copy(p, p + d, ends.data());
   std::copy(p + segments * d, p + count * d, ends.data() + d);
-  const Tensor<T> f = output_values(out, ends, {target, target});
-  result.output_change = static_cast<double>(f(1)) - static_cast<double>(f(0));
-  result.completeness_gap = std::fabs(total(a, d) - result.output_change);
+  const std::vector<double> f = output_values_in_double(out, ends, {target, target});
+  result.output_change = f[1] - f[0];
+  result.completeness_gap = completeness_gaps(result.attribution, {result.output_change})[0];
   result.gradient_evaluations = evaluated;
   return result;
 }
 
 #define FLUXION_INSTANTIATE(T)                                                                                 \
+  template std::vector<double> completeness_gaps(const Tensor<T>&, const std::vector<double>&);               \
+  template std::vector<double> output_values_in_double(const ExplainedOutput<T>&, const Tensor<T>&,           \
+                                                       const std::vector<std::size_t>&);                      \
+  template PathAttributions<T> with_completeness(const ExplainedOutput<T>&, const Tensor<T>&,                  \
+                                                 const std::vector<std::size_t>&, Tensor<T>,                   \
+                                                 const std::vector<double>&);                                  \
+  template std::vector<double> mean_reference_outputs(const ExplainedOutput<T>&, const Tensor<T>&,            \
+                                                      const std::vector<std::size_t>&);                       \
   template PathAttributions<T> integrate_straight_lines(const ExplainedOutput<T>&, const Tensor<T>&,            \
                                                         const Tensor<T>&, const std::vector<std::size_t>&,      \
                                                         const Quadrature&);                                    \

@@ -8,14 +8,21 @@
 // and the difference between the two sides is the completeness gap, which
 // measures the quadrature error of the path discretisation.
 //
-// Two ways to describe a path:
-//   * a straight line baseline → x with a quadrature rule:
-//         A = (x − x') ⊙ Σ_k w_k ∇f(x' + t_k (x − x'))
-//   * a polyline of points p_0 … p_S (Guided IG, AGI, IG2, Blur IG):
-//         A = Σ_s ∇f(p_s) ⊙ (p_{s+1} − p_s)      (left-point rule)
-//     or with the gradient at the segment midpoint or averaged over both ends
-//     (trapezoid); the caller picks.
-// Gradients at all points are evaluated in batches of out.batch_size.
+// What the core offers, and who uses it:
+//   * completeness_gaps / with_completeness: the gap |Σ_i A_ni − (f(x_n) − f(ref_n))|,
+//     computed here once for IG, Blur IG, Guided IG, AGI, IG2, Expected
+//     Gradients, the interaction methods (IH, EH) and axioms::completeness_gap;
+//   * mean_reference_outputs: E_D f(x') over a reference set (EG, EH);
+//   * a straight line baseline → x with a quadrature rule (IG; IH is the same
+//     path with Hessians, interaction_core.hpp):
+//         A = (x − x') ⊙ Σ_k w_k ∇f(x' + t_k (x − x'));
+//   * a polyline of points p_0 … p_S known in advance (Blur IG):
+//         A = Σ_s ĝ_s ⊙ (p_{s+1} − p_s)
+//     with the gradient at p_s (left), at the segment midpoint, or averaged
+//     over both ends (trapezoid).
+// Paths that are discovered step by step (Guided IG, AGI, IG2) are walks:
+// walk_integral.hpp. Baselines (one example or [N, ...]) are baselines.hpp;
+// the chunked evaluation of generated points is chunked_evaluation.hpp.
 #pragma once
 #include <vector>
 
@@ -32,19 +39,45 @@ struct PathAttribution {
   std::size_t gradient_evaluations = 0;
 };
 
-/// The batch version: one straight line baselines[n] → x[n] per example, explained
-/// class targets[n] (size N, no default here — see resolve_targets). All N·K path
-/// points are evaluated in chunks of out.batch_size, so a small K still fills the
-/// batch. baselines has the shape of x, or of one example (shared by all).
+/// Attributions of a batch and their completeness against each example's reference point.
 template <class T>
 struct PathAttributions {
   Tensor<T> attributions;               // shape of x: [N, ...]
-  std::vector<double> output_changes;   // f(x_n) − f(x'_n)
+  std::vector<double> output_changes;   // f(x_n) − f(reference_n)
   std::vector<double> completeness_gaps;// |Σ_i A_ni − output_changes[n]|
-  std::size_t gradient_evaluations = 0; // N·K
+  std::size_t gradient_evaluations = 0; // gradients the method evaluated
 };
 
+/// gap_n = |Σ_i values_n,i − changes_n| per example (summed in double):
+/// values [N, ...] are attributions [N, d] or interactions [N, d, d].
+template <class T>
+std::vector<double> completeness_gaps(const Tensor<T>& values, const std::vector<double>& changes);
+
+/// Δ_n = f(x_n) − reference_outputs[n] and gap_n = |Σ_i A_ni − Δ_n|: the
+/// completeness of `attributions` [N, ...] for inputs x explained at `classes`.
+template <class T>
+PathAttributions<T> with_completeness(const ExplainedOutput<T>& out, const Tensor<T>& x,
+                                      const std::vector<std::size_t>& classes, Tensor<T> attributions,
+                                      const std::vector<double>& reference_outputs);
+
+/// f_n(x_n) for every row, in double.
+template <class T>
+std::vector<double> output_values_in_double(const ExplainedOutput<T>& out, const Tensor<T>& x,
+                                            const std::vector<std::size_t>& classes);
+
+/// E_D f(x') = (1/R) Σ_r f(x'_r) over all rows of references[R, ...], for the
+/// class of each example in `classes` (one value per example; one pass over
+/// D per distinct class, out.batch_size rows at a time).
+template <class T>
+std::vector<double> mean_reference_outputs(const ExplainedOutput<T>& out, const Tensor<T>& references,
+                                           const std::vector<std::size_t>& classes);
+
 /// A_n = (x_n − x'_n) ⊙ Σ_k w_k ∇f(x'_n + t_k (x_n − x'_n)),  gap_n = |Σ_i A_ni − (f(x_n) − f(x'_n))|.
+/// The batch version: one straight line baselines[n] → x[n] per example,
+/// explained class targets[n] (size N, no default here — see resolve_targets).
+/// All N·K path points are evaluated in chunks of out.batch_size, so a small
+/// K still fills the batch. baselines has the shape of x, or of one example
+/// (shared by all).
 template <class T>
 PathAttributions<T> integrate_straight_lines(const ExplainedOutput<T>& out, const Tensor<T>& x,
                                              const Tensor<T>& baselines, const std::vector<std::size_t>& targets,

@@ -14,6 +14,7 @@
 #include <map>
 #include <mutex>
 #include <numbers>
+#include <stdexcept>
 #include <utility>
 
 #include <Eigen/Eigenvalues>
@@ -25,12 +26,12 @@ namespace {
 
 using Real = long double;
 
-/// Throws InputError unless min_n ≤ n ≤ kMaxQuadratureNodes.
+/// Throws ArgumentError unless min_n ≤ n ≤ kMaxQuadratureNodes.
 void check_count(const std::string& rule, int n, int min_n) {
   if (n < min_n || n > kMaxQuadratureNodes) {
-    throw InputError("quadrature '" + rule + "' needs between " + std::to_string(min_n) +
-                     " and " + std::to_string(kMaxQuadratureNodes) + " nodes, got " +
-                     std::to_string(n));
+    throw ArgumentError("quadrature '" + rule + "' needs between " + std::to_string(min_n) +
+                        " and " + std::to_string(kMaxQuadratureNodes) + " nodes, got " +
+                        std::to_string(n));
   }
 }
 
@@ -125,7 +126,7 @@ std::vector<Real> jacobi_eigenvalues(const Recurrence& r) {
   for (int k = 1; k < n; ++k) offdiagonal[k - 1] = static_cast<double>(std::sqrt(r.beta[k]));
   Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> solver;
   solver.computeFromTridiagonal(diagonal, offdiagonal, Eigen::EigenvaluesOnly);
-  if (solver.info() != Eigen::Success) throw InputError("log_weighted: Jacobi eigenvalues did not converge");
+  if (solver.info() != Eigen::Success) throw std::runtime_error("log_weighted: Jacobi eigenvalues did not converge");
   std::vector<Real> eigenvalues(n);
   for (int k = 0; k < n; ++k) eigenvalues[k] = solver.eigenvalues()[k];
   return eigenvalues;
@@ -205,7 +206,7 @@ Quadrature log_weighted(int n) {
 
 Quadrature ih_paper_grid(int k) {
   if (k < 2 || static_cast<long long>(k) * k > kMaxQuadratureNodes) {
-    throw InputError("ih_paper_grid needs 2 <= k <= 316 points per axis, got " + std::to_string(k));
+    throw ArgumentError("ih_paper_grid needs 2 <= k <= 316 points per axis, got " + std::to_string(k));
   }
   const std::size_t count = static_cast<std::size_t>(k) * k;
   Quadrature q{{}, std::vector<double>(count, 1.0 / static_cast<double>(count)), "ih_paper_grid"};
@@ -226,9 +227,9 @@ Quadrature build_quadrature(const std::string& name, int n) {
   if (name == "trapezoid") return trapezoid(n);
   if (name == "gauss_legendre") return gauss_legendre(n);
   if (name == "log_weighted") return log_weighted(n);
-  throw InputError("unknown quadrature '" + name +
-                   "' (expected riemann_left, riemann_right, riemann_midpoint, trapezoid, "
-                   "gauss_legendre or log_weighted)");
+  throw ArgumentError("unknown quadrature '" + name +
+                      "' (expected riemann_left, riemann_right, riemann_midpoint, trapezoid, "
+                      "gauss_legendre or log_weighted)");
 }
 
 }  // namespace

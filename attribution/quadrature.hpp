@@ -36,7 +36,7 @@ struct Quadrature {
   std::string name;
 };
 
-/// Largest number of nodes any rule accepts (larger n throws InputError).
+/// Largest number of nodes any rule accepts (larger n throws ArgumentError).
 /// The Gauss rules cost O(n²): ~0.1 s (Legendre) and ~0.3 s (log) at n = 2000.
 inline constexpr int kMaxQuadratureNodes = 100000;
 
@@ -62,7 +62,7 @@ Quadrature log_weighted(int n);
 /// Biased: exact for g of degree ≤ 1 only, error O(1/k) on smooth g.
 Quadrature ih_paper_grid(int k);
 /// Rule by name: "riemann_left" | "riemann_right" | "riemann_midpoint" |
-/// "trapezoid" | "gauss_legendre" | "log_weighted". Throws InputError for an
+/// "trapezoid" | "gauss_legendre" | "log_weighted". Throws ArgumentError for an
 /// unknown name or a bad n (n < 1, n < 2 for trapezoid, n > kMaxQuadratureNodes).
 /// Each (name, n) is built once and then served from a cache (thread-safe).
 Quadrature make_quadrature(const std::string& name, int n);

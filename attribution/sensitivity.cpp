@@ -47,14 +47,14 @@ std::vector<double> max_sensitivity(const BatchAttributionMethod<T>& method, con
   if (shape.size() < 2 || shape[0] == 0 || numel_of(shape) == 0)
     throw ShapeError("max_sensitivity: x must be a non-empty batch [N, ...] of examples, got " + shape_str(shape));
   if (targets.size() != shape[0])
-    throw InputError("max_sensitivity: " + std::to_string(targets.size()) + " targets given for " +
-                     std::to_string(shape[0]) + " examples");
+    throw ArgumentError("max_sensitivity: " + std::to_string(targets.size()) + " targets given for " +
+                        std::to_string(shape[0]) + " examples");
   if (!(options.radius >= 0 && std::isfinite(options.radius)))
-    throw InputError("max_sensitivity: radius must be a finite number >= 0");
-  if (options.samples == 0) throw InputError("max_sensitivity: samples must be at least 1");
+    throw ArgumentError("max_sensitivity: radius must be a finite number >= 0");
+  if (options.samples == 0) throw ArgumentError("max_sensitivity: samples must be at least 1");
   if (!(options.clip_min <= options.clip_max))
-    throw InputError("max_sensitivity: clip_min must not exceed clip_max");
-  if (!method) throw InputError("max_sensitivity: no attribution method given");
+    throw ArgumentError("max_sensitivity: clip_min must not exceed clip_max");
+  if (!method) throw ArgumentError("max_sensitivity: no attribution method given");
 
   const std::size_t examples = shape[0], d = x.size() / examples;
   const Tensor<T> reference = method(x, targets);

@@ -5,6 +5,7 @@
 #include <bit>
 #include <cstdint>
 
+#include "attribution/baselines.hpp"
 #include "autodiff/errors.hpp"
 
 namespace fluxion {
@@ -26,12 +27,9 @@ ShapleyInteractions<T> shapley_interactions(const ExplainedOutput<T>& out, const
   const std::size_t n = example_count(x, "shapley_interactions: x");
   const std::size_t d = x.size() / n;
   if (d > kMaxShapleyFeatures)
-    throw InputError("shapley_interactions: exact enumeration needs d <= " + std::to_string(kMaxShapleyFeatures) +
-                     " features, got " + std::to_string(d));
-  const bool shared = !baseline || shape_of(*baseline) == example_shape(x);
-  if (baseline && !shared && shape_of(*baseline) != shape_of(x))
-    throw ShapeError("shapley_interactions: baseline " + shape_str(shape_of(*baseline)) + " must be one example " +
-                     shape_str(example_shape(x)) + " or match the inputs " + shape_str(shape_of(x)));
+    throw ArgumentError("shapley_interactions: exact enumeration needs d <= " + std::to_string(kMaxShapleyFeatures) +
+                        " features, got " + std::to_string(d));
+  const Baselines<T> base(x, baseline, "shapley_interactions");
   const std::vector<std::size_t> classes = resolve_targets(out, x, targets);
   const std::size_t coalitions = std::size_t(1) << d;
 
@@ -47,11 +45,11 @@ ShapleyInteractions<T> shapley_interactions(const ExplainedOutput<T>& out, const
   points_shape.insert(points_shape.begin(), coalitions);
   for (std::size_t e = 0; e < n; ++e) {
     const T* xe = x.data() + e * d;
-    const T* be = baseline ? baseline->data() + (shared ? 0 : e * d) : nullptr;
+    const T* be = base.row(e);
     Tensor<T> points = Tensor<T>::from_shape(points_shape);
     for (std::size_t mask = 0; mask < coalitions; ++mask)
       for (std::size_t i = 0; i < d; ++i)
-        points.data()[mask * d + i] = (mask >> i & 1) ? xe[i] : (be ? be[i] : T(0));
+        points.data()[mask * d + i] = (mask >> i & 1) ? xe[i] : be[i];
     const Tensor<T> f = output_values(out, points, std::vector<std::size_t>(coalitions, classes[e]));
     auto v = [&](std::size_t mask) { return static_cast<double>(f(mask)); };
 

@@ -33,7 +33,7 @@ struct ShapleyInteractions {
 
 /// φ_i = Σ_{S∌i} |S|!(d−|S|−1)!/d! [v(S∪i) − v(S)],  I_ij = Σ_{S∌i,j} |S|!(d−|S|−2)!/(d−1)! [v(S∪ij) − v(S∪i) − v(S∪j) + v(S)].
 /// Enumerates every coalition for each example of x[N, ...] (d = size of one
-/// example ≤ kMaxShapleyFeatures, InputError otherwise). baseline none = zeros,
+/// example ≤ kMaxShapleyFeatures, ArgumentError otherwise). baseline none = zeros,
 /// else one example or [N, ...] (pass a std::optional<Tensor<T>>). targets empty
 /// = predicted classes.
 template <class T>

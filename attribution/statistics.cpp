@@ -12,9 +12,9 @@
 namespace fluxion {
 
 MeanAndError mean_and_standard_error(const std::vector<double>& values) {
-  if (values.empty()) throw InputError("mean_and_standard_error: the list of values is empty");
+  if (values.empty()) throw ArgumentError("mean_and_standard_error: the list of values is empty");
   for (double v : values)
-    if (!std::isfinite(v)) throw InputError("mean_and_standard_error: the values contain a non-finite number");
+    if (!std::isfinite(v)) throw ArgumentError("mean_and_standard_error: the values contain a non-finite number");
   const double n = static_cast<double>(values.size());
   const double mean = std::accumulate(values.begin(), values.end(), 0.0) / n;
   MeanAndError m;
@@ -56,9 +56,9 @@ std::vector<double> average_ranks(const std::vector<double>& values) {
 
 double spearman_correlation(const std::vector<double>& a, const std::vector<double>& b) {
   if (a.size() != b.size())
-    throw InputError("spearman_correlation: the lists have different lengths (" + std::to_string(a.size()) +
-                     " and " + std::to_string(b.size()) + ")");
-  if (a.size() < 2) throw InputError("spearman_correlation: needs at least 2 pairs of values");
+    throw ArgumentError("spearman_correlation: the lists have different lengths (" + std::to_string(a.size()) +
+                        " and " + std::to_string(b.size()) + ")");
+  if (a.size() < 2) throw ArgumentError("spearman_correlation: needs at least 2 pairs of values");
   const std::vector<double> ra = average_ranks(a), rb = average_ranks(b);
   const double mean = 0.5 * static_cast<double>(a.size() + 1);  // mean rank, ties included
   double cov = 0, va = 0, vb = 0;

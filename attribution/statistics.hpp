@@ -24,7 +24,7 @@ struct MeanAndError {
   std::size_t count = 0;
 };
 
-/// Mean and standard error of the mean (InputError on an empty list or a
+/// Mean and standard error of the mean (ArgumentError on an empty list or a
 /// non-finite value).
 MeanAndError mean_and_standard_error(const std::vector<double>& values);
 

@@ -69,10 +69,10 @@ double max_abs(const Tensor<T>& t) {
 
 template <class T>
 void check_in(const ExplainFlags& f) {
-  const MethodInfo& info = method_info_or_usage(f.method);
   ExplainSetup<T> s = prepare_explanation<T>(f);
+  const MethodInfo& info = s.method->info;
   const double tolerance = f.tolerance.value_or(default_check_tolerance);
-  const auto r = run_method(f.method, s.explained, s.x, s.targets, s.settings);
+  const auto r = run_method(*s.method, s.explained, s.x, s.targets, s.settings);
   std::cout << f.method << " on " << s.x.shape()[0] << " example(s), " << f.dtype << ", " << s.explained.batch_size
             << " points per model call:\n";
   AxiomReport report;
@@ -94,9 +94,9 @@ void check_in(const ExplainFlags& f) {
     if (f.method == "ih") {
       IntegratedGradientsOptions<T> o;
       o.steps = 128;
-      if (auto baseline = method_baseline(s.x, s.settings)) {
+      if (s.settings.baseline.values) {  // the baseline the method used, built once by prepare_explanation
         o.baseline = BaselineKind::user;
-        o.user_baseline = *baseline;
+        o.user_baseline = *s.settings.baseline.values;
       }
       const auto ig = integrated_gradients(s.explained, s.x, s.targets, o);
       report.line("row completeness",

@@ -15,9 +15,6 @@
 namespace CLI {
 class App;
 }
-namespace fluxion {
-struct MethodInfo;
-}
 
 namespace fluxion::cli {
 
@@ -41,8 +38,5 @@ void register_train_command(CLI::App& app);
 void register_reproduce_command(CLI::App& app);
 void register_explain_command(CLI::App& app);  // explain + interactions
 void register_check_command(CLI::App& app);
-
-/// method_info, but an unknown name is a UsageError (exit code 2).
-const MethodInfo& method_info_or_usage(const std::string& name);
 
 }  // namespace fluxion::cli

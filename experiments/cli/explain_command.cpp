@@ -8,7 +8,6 @@
 #include <iomanip>
 #include <iostream>
 
-#include "autodiff/errors.hpp"
 #include "experiments/cli/commands.hpp"
 #include "experiments/cli/explain_inputs.hpp"
 #include "nn/io/npy.hpp"
@@ -41,8 +40,8 @@ template <class T>
 void explain_in(const ExplainFlags& f) {
   ExplainSetup<T> s = prepare_explanation<T>(f);
   int nodes = 0;
-  const MethodOutput<T> r = f.tolerance ? run_to_tolerance(f.method, s, *f.tolerance, nodes)
-                                            : run_method(f.method, s.explained, s.x, s.targets, s.settings);
+  const MethodOutput<T> r = f.tolerance ? run_to_tolerance(s, *f.tolerance, nodes)
+                                            : run_method(*s.method, s.explained, s.x, s.targets, s.settings);
   for (T v : r.values)
     if (!std::isfinite(v))
       throw std::runtime_error(f.input + ": " + f.method + " gives NaN or infinite values for these inputs (the " +
@@ -74,7 +73,7 @@ void explain_in(const ExplainFlags& f) {
 }
 
 void run(const ExplainFlags& f, bool interactions) {
-  if (method_info_or_usage(f.method).interactions != interactions) {
+  if (method_info(f.method).interactions != interactions) {  // an unknown method: ArgumentError, exit code 2
     throw UsageError("method '" + f.method + "' is " + (interactions ? "not an interaction method" : "an interaction method") +
                      "; use `fluxion " + (interactions ? "explain" : "interactions") + "` for it (" +
                      (interactions ? "interaction methods: " : "attribution methods: ") + method_list(interactions) + ")");
@@ -83,14 +82,6 @@ void run(const ExplainFlags& f, bool interactions) {
 }
 
 }  // namespace
-
-const MethodInfo& method_info_or_usage(const std::string& name) {
-  try {
-    return method_info(name);
-  } catch (const InputError& e) {
-    throw UsageError(e.what());
-  }
-}
 
 void register_explain_command(CLI::App& app) {
   auto flags = std::make_shared<ExplainFlags>();

@@ -3,6 +3,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <iomanip>
 #include <sstream>
@@ -43,6 +44,22 @@ void require_finite_parameters(const Sequential<T>& model, const std::string& fi
   }
 }
 
+/// A CLI11 check that runs the library's own parser on a flag's value: a bad
+/// value fails the parse (exit code 2, the flag named) in the library's words.
+template <class Parse>
+CLI::Validator checked_by(Parse parse) {
+  return CLI::Validator(
+      [parse](std::string& value) {
+        try {
+          parse(value);
+          return std::string();
+        } catch (const ArgumentError& e) {
+          return std::string(e.what());
+        }
+      },
+      "");
+}
+
 }  // namespace
 
 void add_explanation_options(CLI::App* cmd, ExplainFlags& f) {
@@ -57,7 +74,8 @@ void add_explanation_options(CLI::App* cmd, ExplainFlags& f) {
   cmd->add_option("--output", f.output_kind,
                   "logit | probability: the explained scalar (agi and neflag always use the probability, as their "
                   "papers define them)")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(checked_by(parse_output_kind));
   cmd->add_option("--references", f.references, "Reference examples .npy [R, ...] (expected_gradients, eh, ig2)");
   cmd->add_option("--seed", f.seed, "Seed of every random choice")->capture_default_str();
   cmd->add_option("--batch-size", f.batch_size, "Points per model call inside the method")->capture_default_str();
@@ -65,9 +83,12 @@ void add_explanation_options(CLI::App* cmd, ExplainFlags& f) {
       ->capture_default_str();
 }
 
-template <class T>
-ExplainSetup<T> prepare_explanation(const ExplainFlags& flags) {
-  const MethodInfo& method = method_info_or_usage(flags.method);  // an unknown method: exit code 2
+namespace {
+
+// ---- the phases of prepare_explanation, in order ---------------------------
+
+/// The flags' own values: UsageError (exit code 2) naming the flag.
+void validate_flags(const ExplainFlags& flags) {
   if (flags.smooth_beta < 0 || !std::isfinite(flags.smooth_beta)) throw UsageError("--smooth-beta must be > 0");
   if (flags.steps < 0)
     throw UsageError("--steps must be >= 0 (0: the method's default), got " + std::to_string(flags.steps));
@@ -77,22 +98,23 @@ ExplainSetup<T> prepare_explanation(const ExplainFlags& flags) {
   if (flags.tolerance && !(*flags.tolerance > 0 && std::isfinite(*flags.tolerance)))
     throw UsageError("--tolerance must be a relative completeness gap > 0, got " +
                      (std::ostringstream() << *flags.tolerance).str());
-  const OutputKind kind = [&] {
-    try {
-      return parse_output_kind(flags.output_kind);
-    } catch (const InputError& e) {
-      throw UsageError(std::string("--output: ") + e.what());
-    }
-  }();
+}
 
-  ExplainSetup<T> s;
+/// The model (smoothed if asked) and the scalar explained of it.
+template <class T>
+void load_explained_model(const ExplainFlags& flags, ExplainSetup<T>& s) {
   Sequential<T> loaded = load_model<T>(flags.model);
   require_finite_parameters(loaded, flags.model);
   s.model = flags.smooth_beta > 0 ? smooth(loaded, T(flags.smooth_beta)) : loaded;
   s.explained.model = as_function(s.model);
-  s.explained.kind = kind;
+  s.explained.kind = parse_output_kind(flags.output_kind);  // checked by add_explanation_options
   s.explained.batch_size = flags.batch_size;
+}
 
+/// The input batch x[N, ...] (a single example gets a leading axis of 1) and
+/// the N classes to explain, resolved here once.
+template <class T>
+void load_inputs(const ExplainFlags& flags, ExplainSetup<T>& s) {
   Tensor<T> x = read_npy<T>(flags.input);
   require_finite(x, flags.input);
   const Shape& example = s.model.input_shape();
@@ -129,42 +151,75 @@ ExplainSetup<T> prepare_explanation(const ExplainFlags& flags) {
     for (std::size_t i = 0; i < n; ++i) s.targets.push_back(std::size_t(flags.targets[flags.targets.size() == 1 ? 0 : i]));
   }
   s.targets = resolve_targets(s.explained, s.x, s.targets);
+}
 
-  s.settings.steps = flags.steps;
-  s.settings.seed = flags.seed;
-  if (flags.baseline == "zeros" || flags.baseline == "black") {
-    s.settings.baseline = "black";
-  } else if (flags.baseline == "blur") {
-    s.settings.baseline = "blur";
-  } else {
-    Tensor<T> b = read_npy<T>(flags.baseline);
-    require_finite(b, flags.baseline);
-    if (b.size() != example_size && b.size() != s.x.size()) {
-      throw InputError(flags.baseline + ": baseline of shape " + shape_str(shape_of(b)) + " fits neither one example " +
-                       shape_str(example) + " nor the input batch " + shape_str(shape_of(s.x)));
-    }
-    s.settings.baseline = "user";
-    s.settings.user_baseline = b.size() == example_size ? Tensor<T>(xt::reshape_view(b, example))
-                                                        : Tensor<T>(xt::reshape_view(b, s.x.shape()));
+/// --baseline, turned into the tensor the method uses (the only change of
+/// form: flag → tensor). A file is read and checked whatever the method; the
+/// blur is built only for a method that takes a baseline.
+template <class T>
+void resolve_baseline_flag(const ExplainFlags& flags, ExplainSetup<T>& s) {
+  if (flags.baseline == "zeros" || flags.baseline == "black") return;  // the default: x' = 0
+  if (flags.baseline == "blur") {
+    if (s.method->info.takes_baseline) s.settings.baseline = resolve_baseline(s.x, "blur");
+    return;
   }
+  const Shape example = example_shape(s.x);
+  Tensor<T> b = read_npy<T>(flags.baseline);
+  require_finite(b, flags.baseline);
+  if (b.size() != numel_of(example) && b.size() != s.x.size()) {
+    throw InputError(flags.baseline + ": baseline of shape " + shape_str(shape_of(b)) + " fits neither one example " +
+                     shape_str(example) + " nor the input batch " + shape_str(shape_of(s.x)));
+  }
+  const Tensor<T> user = b.size() == numel_of(example) ? Tensor<T>(xt::reshape_view(b, example))
+                                                       : Tensor<T>(xt::reshape_view(b, s.x.shape()));
+  s.settings.baseline = resolve_baseline(s.x, "user", user);
+}
+
+/// --references (a pool [R, ...], labelled by the model's prediction for the
+/// methods that draw references of other classes) and the split model.
+template <class T>
+void load_references(const ExplainFlags& flags, ExplainSetup<T>& s) {
+  const MethodInfo& info = s.method->info;
   if (!flags.references.empty()) {
+    const Shape example = example_shape(s.x);
     Tensor<T> r = read_npy<T>(flags.references);
     require_finite(r, flags.references);
-    if (r.dimension() < 1 || r.shape()[0] == 0 || r.size() != r.shape()[0] * example_size) {
+    if (r.dimension() < 1 || r.shape()[0] == 0 || r.size() != r.shape()[0] * numel_of(example)) {
       throw InputError(flags.references + ": references of shape " + shape_str(shape_of(r)) +
                        " are not a batch of examples of shape " + shape_str(example));
     }
     Shape batched = {r.shape()[0]};
     batched.insert(batched.end(), example.begin(), example.end());
     s.settings.references = Tensor<T>(xt::reshape_view(r, batched));
-    // IG2 draws references of other classes: label them by the model's prediction.
-    s.settings.reference_labels = predicted_classes(s.explained.model, s.settings.references, flags.batch_size);
+    if (info.needs_reference_labels) {  // references of other classes: labelled by the model's prediction
+      s.settings.reference_labels = predicted_classes(s.explained.model, s.settings.references, flags.batch_size);
+      for (std::size_t c : s.targets)
+        if (std::count(s.settings.reference_labels.begin(), s.settings.reference_labels.end(), c) ==
+            std::ptrdiff_t(s.settings.reference_labels.size()))
+          throw InputError(flags.references + ": the model predicts class " + std::to_string(c) +
+                           " for every reference, so none is of another class than the explained one");
+    }
   }
-  if (method.needs_split_model) {
+  if (info.needs_split_model) {
     auto split = split_at_last_linear(s.model);
     s.settings.features = as_function(split.features);
     s.settings.head = as_function(split.head);
   }
+}
+
+}  // namespace
+
+template <class T>
+ExplainSetup<T> prepare_explanation(const ExplainFlags& flags) {
+  ExplainSetup<T> s;
+  s.method = &method_spec<T>(flags.method);  // an unknown method: ArgumentError, exit code 2
+  validate_flags(flags);
+  load_explained_model(flags, s);
+  load_inputs(flags, s);
+  s.settings.steps = flags.steps;
+  s.settings.seed = flags.seed;
+  resolve_baseline_flag(flags, s);
+  load_references(flags, s);
   return s;
 }
 
@@ -185,15 +240,15 @@ double worst_relative_gap(const std::vector<double>& gaps, const std::vector<dou
 }
 
 template <class T>
-MethodOutput<T> run_to_tolerance(const std::string& method, ExplainSetup<T>& s, double tolerance, int& nodes_used) {
-  const MethodInfo& info = method_info(method);
+MethodOutput<T> run_to_tolerance(ExplainSetup<T>& s, double tolerance, int& nodes_used) {
+  const MethodInfo& info = s.method->info;
   if (!info.path_method)
-    throw UsageError("--tolerance needs a path method (its completeness gap shrinks as nodes are added); '" + method +
+    throw UsageError("--tolerance needs a path method (its completeness gap shrinks as nodes are added); '" + info.name +
                      "' has none");
-  int nodes = s.settings.steps > 0 ? s.settings.steps : default_steps(method);
+  int nodes = s.settings.steps > 0 ? s.settings.steps : info.default_steps;
   for (;;) {
     s.settings.steps = nodes;
-    MethodOutput<T> r = run_method(method, s.explained, s.x, s.targets, s.settings);
+    MethodOutput<T> r = run_method(*s.method, s.explained, s.x, s.targets, s.settings);
     const double gap = worst_relative_gap(r.completeness_gaps, r.output_changes);
     if (gap <= tolerance) {
       nodes_used = nodes;
@@ -201,7 +256,7 @@ MethodOutput<T> run_to_tolerance(const std::string& method, ExplainSetup<T>& s, 
     }
     if (nodes >= max_tolerance_nodes) {
       std::ostringstream msg;
-      msg << method << ": the relative completeness gap is still " << std::scientific << std::setprecision(2) << gap
+      msg << info.name << ": the relative completeness gap is still " << std::scientific << std::setprecision(2) << gap
           << " > " << tolerance << " at the cap of " << nodes << " nodes; nothing was written";
       throw GateFailure(msg.str());
     }
@@ -241,7 +296,7 @@ void write_attribution_png(const std::filesystem::path& path, const Tensor<T>& a
 #define FLUXION_INSTANTIATE(T)                                                                               \
   template ExplainSetup<T> prepare_explanation<T>(const ExplainFlags&);                                     \
   template Tensor<T> restore_batch_shape(const Tensor<T>&, bool);                                          \
-  template MethodOutput<T> run_to_tolerance(const std::string&, ExplainSetup<T>&, double, int&);          \
+  template MethodOutput<T> run_to_tolerance(ExplainSetup<T>&, double, int&);                              \
   template void write_attribution_png(const std::filesystem::path&, const Tensor<T>&);
 FLUXION_INSTANTIATE(float)
 FLUXION_INSTANTIATE(double)

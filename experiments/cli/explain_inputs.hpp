@@ -33,6 +33,7 @@ struct ExplainFlags {
 /// to T; nothing else depends on the precision.
 template <class T>
 struct ExplainSetup {
+  const MethodSpec<T>* method = nullptr;  // the row of --method, looked up once
   Sequential<T> model;                // possibly smoothed
   ExplainedOutput<T> explained;
   Tensor<T> x;                        // [N, ...] (a single example gets a leading axis of 1)
@@ -47,8 +48,10 @@ struct ExplainSetup {
 /// outlive the parse.
 void add_explanation_options(CLI::App* cmd, ExplainFlags& flags);
 
-/// Validates flags and files, loads everything. UsageError for bad flags,
-/// InputError for bad files.
+/// Validates flags and files, loads everything, in named phases: the method
+/// row, validate_flags, load_explained_model, load_inputs (and the classes),
+/// resolve_baseline_flag, load_references. UsageError or ArgumentError for bad
+/// flags (exit code 2), InputError for bad files (exit code 1).
 template <class T>
 ExplainSetup<T> prepare_explanation(const ExplainFlags& flags);
 
@@ -76,12 +79,12 @@ inline double relative_gap(double gap, double scale) { return scale > 0 ? gap / 
 /// relative to). The largest over the batch is what --tolerance bounds.
 double worst_relative_gap(const std::vector<double>& gaps, const std::vector<double>& output_changes);
 
-/// Runs a path method, doubling its nodes (--steps, or the method's default)
+/// Runs the path method s.method, doubling its nodes (--steps, or the method's default)
 /// until worst_relative_gap ≤ tolerance: the adaptive quadrature behind
 /// --tolerance: the last try uses exactly max_tolerance_nodes. Throws
 /// GateFailure (exit code 3) if the gap is still above the tolerance there.
 template <class T>
-MethodOutput<T> run_to_tolerance(const std::string& method, ExplainSetup<T>& s, double tolerance, int& nodes_used);
+MethodOutput<T> run_to_tolerance(ExplainSetup<T>& s, double tolerance, int& nodes_used);
 
 /// The node cap of --tolerance: 2^12 quadrature nodes (or path steps, or samples).
 inline constexpr int max_tolerance_nodes = 4096;

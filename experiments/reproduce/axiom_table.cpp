@@ -106,6 +106,7 @@ Outcome run_axiom_table(const Context& ctx, const std::filesystem::path& dir) {
   for (const auto& info : method_catalogue()) {
     if (info.name == "shapley_interaction") continue;  // 2^784 coalitions
     if (info.name == "ig2") continue;  // needs the split of each model; measured in its own tests
+    const MethodSpec<double>& spec = method_spec<double>(info.name);
     MethodSettings<double> s = settings;
     if (info.name == "ih" || info.name == "eh") s.steps = by_scale(ctx, 4, 16, 32);
     if (info.name == "expected_gradients" || info.name == "smoothgrad" || info.name == "smoothgrad_squared" ||
@@ -117,9 +118,9 @@ Outcome run_axiom_table(const Context& ctx, const std::filesystem::path& dir) {
     const std::vector<std::size_t> t(targets.begin(), targets.begin() + images_for);
     AttributionMethod<double> method = [&](const ExplainedOutput<double>& o, const Tensor<double>& xs,
                                            const std::vector<std::size_t>& ts) {
-      return run_method(info.name, o, xs, ts, s).values;
+      return run_method(spec, o, xs, resolve_targets(o, xs, ts), s).values;
     };
-    const MethodOutput<double> result = run_method(info.name, out, x, t, s);
+    const MethodOutput<double> result = run_method(spec, out, x, t, s);
     const double scale = std::max(max_abs(result.values), 1e-300);
     double completeness = std::nan("");
     if (!result.completeness_gaps.empty()) {

@@ -24,14 +24,18 @@ ComparisonModel comparison_model(Sequential<double> model) {
 }
 
 MethodRun registry_run(const std::string& label, const std::string& method, const ComparisonModel& model,
-                       const std::function<void(MethodSettings<double>&)>& configure) {
+                       const std::function<void(MethodSettings<double>&)>& configure, const std::string& baseline) {
   MethodSettings<double> settings;
   settings.features = model.features;
   settings.head = model.head;
   configure(settings);
   ExplainedOutput<double> out = model.explained;
-  return {label, method, [out, method, settings](const Tensor<double>& x, const std::vector<std::size_t>& t) {
-            return run_method(method, out, x, t, settings);
+  const MethodSpec<double>& spec = method_spec<double>(method);
+  return {label, method,
+          [out, &spec, settings, baseline](const Tensor<double>& x, const std::vector<std::size_t>& t) {
+            MethodSettings<double> s = settings;
+            s.baseline = resolve_baseline(x, baseline);  // "blur" blurs the images of this call
+            return run_method(spec, out, x, resolve_targets(out, x, t), s);
           }};
 }
 

@@ -26,9 +26,11 @@ struct MethodRun {
   BatchMethod run;
 };
 
-/// A run through the method registry with settings adjusted by `configure`.
+/// A run through the method registry with settings adjusted by `configure`;
+/// `baseline` (resolve_baseline's kind) is built for the images of each call.
 MethodRun registry_run(const std::string& label, const std::string& method, const ComparisonModel& model,
-                       const std::function<void(MethodSettings<double>&)>& configure);
+                       const std::function<void(MethodSettings<double>&)>& configure,
+                       const std::string& baseline = "black");
 
 struct ComparisonResult {
   nlohmann::json numbers;

@@ -44,8 +44,8 @@ Outcome run_ig2_mnist(const Context& ctx, const std::filesystem::path& dir) {
          return MethodOutput<double>{std::move(r.paths.attributions), r.paths.output_changes,
                                      r.paths.completeness_gaps, "mean output at GradCF"};
        }},
-      registry_run("IG (black)", "ig", model, [](MethodSettings<double>& s) { s.baseline = "black"; }),
-      registry_run("IG (blurred)", "ig", model, [](MethodSettings<double>& s) { s.baseline = "blur"; }),
+      registry_run("IG (black)", "ig", model, [](MethodSettings<double>&) {}, "black"),
+      registry_run("IG (blurred)", "ig", model, [](MethodSettings<double>&) {}, "blur"),
       registry_run("Expected Gradients", "expected_gradients", model,
                    [&](MethodSettings<double>& s) {
                      s.references = pool.inputs;

@@ -231,13 +231,13 @@ TEST_CASE("agi: float agrees with double within float32 rounding; bad options fa
   const Tensor<double> xd = seeded_uniform<double>({1, 12}, 33, 0.0, 1.0);
   AGIOptions bad;
   bad.epsilon = 0;
-  CHECK_THROWS_AS(agi(out, xd, {}, bad), InputError);
+  CHECK_THROWS_AS(agi(out, xd, {}, bad), ArgumentError);
   bad = AGIOptions{};
   bad.lo = 1;
   bad.hi = 0;
-  CHECK_THROWS_AS(agi(out, xd, {}, bad), InputError);
+  CHECK_THROWS_AS(agi(out, xd, {}, bad), ArgumentError);
   bad = AGIOptions{};
   bad.max_iter = 0;
-  CHECK_THROWS_AS(agi(out, xd, {}, bad), InputError);
-  CHECK_THROWS_AS(agi(out, xd, {0, 1}, AGIOptions{}), InputError);  // 2 targets for 1 example
+  CHECK_THROWS_AS(agi(out, xd, {}, bad), ArgumentError);
+  CHECK_THROWS_AS(agi(out, xd, {0, 1}, AGIOptions{}), ArgumentError);  // 2 targets for 1 example
 }

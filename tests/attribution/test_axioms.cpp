@@ -118,8 +118,8 @@ TEST_CASE("axioms: linearity of IG and EG, and its failure for SmoothGrad²") {
   CHECK(linearity_gap(squared, f, g, 2.0, -0.5, x, {0, 1}) > 1e-3);
   ExplainedOutput<double> prob = f;
   prob.kind = OutputKind::probability;
-  CHECK_THROWS_AS(linearity_gap(ig_method(), prob, g, 1.0, 1.0, x, {0, 1}), InputError);
-  CHECK_THROWS_AS(linearity_gap(ig_method(), f, g, 1.0, 1.0, x, {}), InputError);
+  CHECK_THROWS_AS(linearity_gap(ig_method(), prob, g, 1.0, 1.0, x, {0, 1}), ArgumentError);
+  CHECK_THROWS_AS(linearity_gap(ig_method(), f, g, 1.0, 1.0, x, {}), ArgumentError);
 }
 
 TEST_CASE("axioms: self-completeness of IG and failure for gradient × input") {

@@ -208,9 +208,9 @@ TEST_CASE("blur_ig: bad options and shapes fail with one clear error") {
   BlurIGOptions no_steps;
   no_steps.steps = 0;
   no_steps.image_shape = {4, 5};
-  CHECK_THROWS_AS(blur_ig(out, flat, {}, no_steps), InputError);
+  CHECK_THROWS_AS(blur_ig(out, flat, {}, no_steps), ArgumentError);
   BlurIGOptions negative;
   negative.max_sigma = -1;
   negative.image_shape = {4, 5};
-  CHECK_THROWS_AS(blur_ig(out, flat, {}, negative), InputError);
+  CHECK_THROWS_AS(blur_ig(out, flat, {}, negative), ArgumentError);
 }

@@ -89,5 +89,5 @@ TEST_CASE("expected gradients: seeded, batch-size independent, bad input rejecte
 
   CHECK_THROWS_AS(expected_gradients(explain(mlp.function()), x, seeded_uniform<double>({4, 6}, 1)), ShapeError);
   options.samples = 0;
-  CHECK_THROWS_AS(expected_gradients(explain(mlp.function()), x, refs, {}, options), InputError);
+  CHECK_THROWS_AS(expected_gradients(explain(mlp.function()), x, refs, {}, options), ArgumentError);
 }

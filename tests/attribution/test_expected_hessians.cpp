@@ -101,5 +101,5 @@ TEST_CASE("expected hessians: full matrix, row and row sums share samples; symme
   options.seed = 10;
   CHECK(max_relative_error(expected_hessians(out, x, refs, {1, 2}, options).interactions, full.interactions) > 1e-6);
   options.samples = 0;
-  CHECK_THROWS_AS(expected_hessians(out, x, refs, {1, 2}, options), InputError);
+  CHECK_THROWS_AS(expected_hessians(out, x, refs, {1, 2}, options), ArgumentError);
 }

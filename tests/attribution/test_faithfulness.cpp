@@ -174,8 +174,8 @@ TEST_CASE("faithfulness: step counts land on the stated fractions") {
   CHECK(features_changed_per_point(10, 0, 0.3) == V{0, 3, 6, 9, 10});
   CHECK(features_changed_per_point(4, 0, 0.01) == V{0, 1, 2, 3, 4});   // < 1 feature per step: every count
   CHECK(features_changed_per_point(5, 0, 1.0) == V{0, 5});
-  CHECK_THROWS_AS(features_changed_per_point(5, 0, 0.0), InputError);
-  CHECK_THROWS_AS(features_changed_per_point(5, 0, 1.5), InputError);
+  CHECK_THROWS_AS(features_changed_per_point(5, 0, 0.0), ArgumentError);
+  CHECK_THROWS_AS(features_changed_per_point(5, 0, 1.5), ArgumentError);
   CHECK(trapezoid_area({0, 0.5, 1}, {0, 1, 0}) == 0.5);
   CHECK(rank_features<double>(std::vector<double>{1, -3, 2, 2}.data(), 4) == V{2, 3, 0, 1});
   CHECK(rank_features<double>(std::vector<double>{1, -3, 2, 2}.data(), 4, true) == V{1, 2, 3, 0});
@@ -256,13 +256,13 @@ TEST_CASE("faithfulness: bad arguments fail with clear errors") {
   ExplainedOutput<double> out{linear_two_class<double>(kW)};
   const Tensor<double> x = row_tensor<double>(kX);
   CHECK_THROWS_AS(deletion_curve(out, x, filled<double>({1, 3}, 0.0), {0}), ShapeError);
-  CHECK_THROWS_AS(deletion_curve(out, x, x, {0, 1}), InputError);
+  CHECK_THROWS_AS(deletion_curve(out, x, x, {0, 1}), ArgumentError);
   Tensor<double> bad = x;
   bad(0, 2) = std::nan("");
-  CHECK_THROWS_AS(deletion_curve(out, x, bad, {0}), InputError);
+  CHECK_THROWS_AS(deletion_curve(out, x, bad, {0}), ArgumentError);
   FaithfulnessOptions<double> options;
   options.fraction_per_step = 0;
-  CHECK_THROWS_AS(insertion_curve(out, x, x, {0}, options), InputError);
+  CHECK_THROWS_AS(insertion_curve(out, x, x, {0}, options), ArgumentError);
   options.fraction_per_step = 0.5;
   options.insertion_baseline.image = filled<double>({3}, 0.0);
   CHECK_THROWS_AS(insertion_curve(out, x, x, {0}, options), ShapeError);

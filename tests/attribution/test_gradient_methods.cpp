@@ -113,5 +113,5 @@ TEST_CASE("gradient methods: SmoothGrad is seeded and independent of batch_size"
   CHECK(*counter.largest_batch == 6);
 
   options.samples = 0;
-  CHECK_THROWS_AS(smoothgrad(explain(quadratic(a)), x, {0, 0, 0, 0}, options), InputError);
+  CHECK_THROWS_AS(smoothgrad(explain(quadratic(a)), x, {0, 0, 0, 0}, options), ArgumentError);
 }

@@ -175,9 +175,9 @@ TEST_CASE("guided_ig: baselines per example or shared; zero overload; float runs
 
   GuidedIGOptions bad;
   bad.fraction = 0;
-  CHECK_THROWS_AS(guided_ig(out, x, {0, 1}, bad), InputError);
+  CHECK_THROWS_AS(guided_ig(out, x, {0, 1}, bad), ArgumentError);
   bad.fraction = 0.1;
   bad.steps = 0;
-  CHECK_THROWS_AS(guided_ig(out, x, {0, 1}, bad), InputError);
+  CHECK_THROWS_AS(guided_ig(out, x, {0, 1}, bad), ArgumentError);
   CHECK_THROWS_AS(guided_ig(out, x, filled<double>({3, 10}, 0.0), {0, 1}, options), ShapeError);
 }

@@ -183,7 +183,7 @@ TEST_CASE("ig2: references are drawn from other classes, reproducibly; shared an
       used.push_back(row);
     }
   }
-  CHECK_THROWS_AS(draw_references(pool, labels, targets, 9, 1), InputError);  // only 8 outside each class
+  CHECK_THROWS_AS(draw_references(pool, labels, targets, 9, 1), ArgumentError);  // only 8 outside each class
 
   // The same references given once [B, ...] or repeated per example [N, B, ...].
   const SplitModel<double> model = split(SoftplusMlp<double>::random(8, 6, 3, 42));
@@ -224,8 +224,8 @@ TEST_CASE("ig2: float agrees with double within float32 rounding; bad references
   CHECK_THROWS_AS(ig2(model, x, {}, seeded_uniform<double>({3, 2, 8}, 1), o), ShapeError);  // N = 2, not 3
   IG2Options bad = o;
   bad.steps = 0;
-  CHECK_THROWS_AS(ig2(model, x, {}, seeded_uniform<double>({2, 8}, 1), bad), InputError);
+  CHECK_THROWS_AS(ig2(model, x, {}, seeded_uniform<double>({2, 8}, 1), bad), ArgumentError);
   bad = o;
   bad.step_size = -1;
-  CHECK_THROWS_AS(ig2(model, x, {}, seeded_uniform<double>({2, 8}, 1), bad), InputError);
+  CHECK_THROWS_AS(ig2(model, x, {}, seeded_uniform<double>({2, 8}, 1), bad), ArgumentError);
 }

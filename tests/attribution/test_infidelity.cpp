@@ -196,14 +196,14 @@ TEST_CASE("infidelity: bad arguments fail with clear errors") {
   ExplainedOutput<double> out{linear_two_class<double>(w)};
   const Tensor<double> x = seeded_uniform<double>({1, 2, 2}, 2);
   CHECK_THROWS_AS(infidelity(out, x, seeded_uniform<double>({1, 4}, 3), {0}), ShapeError);
-  CHECK_THROWS_AS(infidelity(out, x, x, {0, 1}), InputError);
+  CHECK_THROWS_AS(infidelity(out, x, x, {0, 1}), ArgumentError);
   InfidelityOptions options;
   options.samples = 0;
-  CHECK_THROWS_AS(infidelity(out, x, x, {0}, options), InputError);
+  CHECK_THROWS_AS(infidelity(out, x, x, {0}, options), ArgumentError);
   options.samples = 3;
   options.perturbation = InfidelityPerturbation::square_removal;
   options.square_size = 3;  // larger than the 2×2 image
-  CHECK_THROWS_AS(infidelity(out, x, x, {0}, options), InputError);
+  CHECK_THROWS_AS(infidelity(out, x, x, {0}, options), ArgumentError);
   CHECK(parse_infidelity_perturbation("square") == InfidelityPerturbation::square_removal);
-  CHECK_THROWS_AS(parse_infidelity_perturbation("salt"), InputError);
+  CHECK_THROWS_AS(parse_infidelity_perturbation("salt"), ArgumentError);
 }

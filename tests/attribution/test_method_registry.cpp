@@ -172,34 +172,42 @@ double total(const Tensor<double>& values, std::size_t n) {
 
 // ---- the settings the tests vary -------------------------------------------
 
-/// The baseline each example's path starts from, as the registry should read
-/// `settings.baseline`: zeros; the input blurred with IntegratedGradientsOptions'
-/// default σ = 5 (gaussian_blur has its own tests); or the user tensor, one
-/// example shared by all or one per example.
+/// The baseline each example's path starts from, as resolve_baseline should
+/// build `settings.baseline` from its kind: zeros; the input blurred with
+/// IntegratedGradientsOptions' default σ = 5 (gaussian_blur has its own
+/// tests); or the user tensor, one example shared by all or one per example.
 Tensor<double> expected_baselines(const Tensor<double>& x, const MethodSettings<double>& s) {
   const std::size_t n = x.shape()[0];
-  if (s.baseline == "black") return filled<double>(shape_of(x), 0.0);
-  if (s.baseline == "blur") return gaussian_blur(x, 5.0);
-  REQUIRE(s.baseline == "user");
-  if (s.user_baseline.size() == x.size()) return s.user_baseline;
+  if (s.baseline.name == "black") {
+    REQUIRE(!s.baseline.values);
+    return filled<double>(shape_of(x), 0.0);
+  }
+  if (s.baseline.name == "blur") return gaussian_blur(x, 5.0);
+  REQUIRE(s.baseline.name == "user");
+  const Tensor<double>& user = *s.baseline.values;
+  if (user.size() == x.size()) return user;
   Tensor<double> b = Tensor<double>::from_shape(shape_of(x));
-  for (std::size_t e = 0; e < n; ++e)
-    std::copy(s.user_baseline.begin(), s.user_baseline.end(), b.data() + e * (x.size() / n));
+  for (std::size_t e = 0; e < n; ++e) std::copy(user.begin(), user.end(), b.data() + e * (x.size() / n));
   return b;
 }
 
-/// The registry's settings for one baseline kind ("black" | "blur" | "user" | "user per example").
-MethodSettings<double> with_baseline(MethodSettings<double> s, const std::string& kind, std::size_t n) {
+/// The registry's settings for one baseline kind ("black" | "blur" | "user" | "user per example"), for inputs x.
+MethodSettings<double> with_baseline(MethodSettings<double> s, const std::string& kind, const Tensor<double>& x) {
   if (kind == "user") {
-    s.baseline = "user";
-    s.user_baseline = seeded_uniform<double>(kExample, 102, -1.0, 1.0);
+    s.baseline = resolve_baseline(x, "user", seeded_uniform<double>(kExample, 102, -1.0, 1.0));
   } else if (kind == "user per example") {
-    s.baseline = "user";
-    s.user_baseline = seeded_uniform<double>(batch_shape(n), 103, -1.0, 1.0);
+    s.baseline = resolve_baseline(x, "user", seeded_uniform<double>(batch_shape(x.shape()[0]), 103, -1.0, 1.0));
   } else {
-    s.baseline = kind;
+    s.baseline = resolve_baseline(x, kind);
   }
   return s;
+}
+
+/// run_method as the CLI calls it: the row looked up once, the targets resolved once.
+template <class T>
+MethodOutput<T> run_by_name(const std::string& name, const ExplainedOutput<T>& out, const Tensor<T>& x,
+                            const std::vector<std::size_t>& targets, const MethodSettings<T>& s) {
+  return run_method(method_spec<T>(name), out, x, resolve_targets(out, x, targets), s);
 }
 
 const std::vector<std::string> kBaselineKinds{"black", "blur", "user", "user per example"};
@@ -383,10 +391,10 @@ TEST_CASE("method registry: every catalogue method has a direct-call row, and no
     INFO("row " << name);
     CHECK_NOTHROW(method_info(name));
   }
-  CHECK_THROWS_AS(method_info("integrated_gradients"), InputError);
+  CHECK_THROWS_AS(method_info("integrated_gradients"), ArgumentError);
   try {
     method_info("nope");
-  } catch (const InputError& e) {
+  } catch (const ArgumentError& e) {
     for (const MethodInfo& m : method_catalogue()) CHECK(std::string(e.what()).find(m.name) != std::string::npos);
   }
 }
@@ -419,7 +427,7 @@ TEST_CASE("method registry: run_method equals the direct library call bit for bi
   for (const Config& c : configs) {
     INFO("settings: " << c.what);
     ExplainedOutput<double> out{net.function(), c.kind, c.batch_size};
-    MethodSettings<double> s = with_baseline(MethodSettings<double>{}, c.baseline, 2);
+    MethodSettings<double> s = with_baseline(MethodSettings<double>{}, c.baseline, x);
     s.steps = c.steps;
     s.samples = c.samples;
     s.seed = c.seed;
@@ -434,7 +442,7 @@ TEST_CASE("method registry: run_method equals the direct library call bit for bi
       INFO("method " << m.name);
       REQUIRE(direct_calls().count(m.name) == 1);
       MethodOutput<double> r;
-      REQUIRE_NOTHROW(r = run_method(m.name, out, x, c.targets, s));
+      REQUIRE_NOTHROW(r = run_by_name(m.name, out, x, c.targets, s));
       const Direct d = direct_calls().at(m.name)(out, x, c.targets, s);
       REQUIRE(shape_of(r.values) == shape_of(d.values));
       double worst = 0;
@@ -456,7 +464,7 @@ TEST_CASE("method registry: run_method equals the direct library call bit for bi
   s.references = pool;
   s.features = counter.wrap(net.features());
   s.head = net.head();
-  run_method("ig2", out, x, {}, s);
+  run_by_name("ig2", out, x, {}, s);
   CHECK(*counter.calls > 0);
   CHECK(*counter.largest_batch <= 4);
 }
@@ -474,7 +482,7 @@ TEST_CASE("method registry: the catalogue flags describe what run_method returns
   without_refs.references = Tensor<double>();
   for (const MethodInfo& m : method_catalogue()) {
     INFO("method " << m.name);
-    const MethodOutput<double> r = run_method(m.name, out, x, {}, with_refs);
+    const MethodOutput<double> r = run_by_name(m.name, out, x, {}, with_refs);
     if (m.interactions) {
       CHECK(shape_of(r.values) == Shape{2, kD, kD});
     } else {
@@ -485,15 +493,16 @@ TEST_CASE("method registry: the catalogue flags describe what run_method returns
     CHECK(r.completeness_gaps.size() == (m.path_method ? 2u : 0u));
     CHECK(r.reference.empty() == !m.path_method);
     if (m.needs_references) {
-      CHECK_THROWS_AS(run_method(m.name, out, x, {}, without_refs), InputError);
+      CHECK_THROWS_AS(run_by_name(m.name, out, x, {}, without_refs), ArgumentError);
     } else {
-      CHECK_NOTHROW(run_method(m.name, out, x, {}, without_refs));
+      CHECK_NOTHROW(run_by_name(m.name, out, x, {}, without_refs));
     }
   }
-  CHECK_THROWS_AS(run_method("nope", out, x, {}, with_refs), InputError);
+  CHECK_THROWS_AS(method_spec<double>("nope"), ArgumentError);
+  CHECK_THROWS_AS(run_method(method_spec<double>("ig"), out, x, {0}, with_refs), ArgumentError);  // 1 class, 2 examples
   MethodSettings<double> split_missing = with_refs;
   split_missing.head = nullptr;
-  CHECK_THROWS_AS(run_method("ig2", out, x, {}, split_missing), InputError);
+  CHECK_THROWS_AS(run_by_name("ig2", out, x, {}, split_missing), ArgumentError);
 }
 
 TEST_CASE("method registry: default_steps is what steps = 0 means, for every method") {
@@ -514,12 +523,12 @@ TEST_CASE("method registry: default_steps is what steps = 0 means, for every met
     CHECK(steps >= 0);
     MethodSettings<double> explicit_steps = s;
     explicit_steps.steps = steps;
-    const MethodOutput<double> a = run_method(m.name, out, x, {}, s);
-    const MethodOutput<double> b = run_method(m.name, out, x, {}, explicit_steps);
+    const MethodOutput<double> a = run_by_name(m.name, out, x, {}, s);
+    const MethodOutput<double> b = run_by_name(m.name, out, x, {}, explicit_steps);
     CHECK(a.values == b.values);
     CHECK(a.completeness_gaps == b.completeness_gaps);
   }
-  CHECK_THROWS_AS(default_steps("nope"), InputError);
+  CHECK_THROWS_AS(default_steps("nope"), ArgumentError);
 }
 
 // ---- (2) closed forms -------------------------------------------------------
@@ -606,7 +615,7 @@ std::map<std::string, ClosedForm> closed_forms() {
 
   rows["saliency"] = [] {  // |∇z_t(x)| = |A_t x + b_t|
     const Case c = make_case(false, 301);
-    const MethodOutput<double> r = run_method("saliency", c.out, c.x, c.targets, {});
+    const MethodOutput<double> r = run_by_name("saliency", c.out, c.x, c.targets, {});
     Vec expected;
     for (std::size_t n = 0; n < 2; ++n)
       for (double g : c.q.gradient(c.targets[n], row(c.x, n))) expected.push_back(std::fabs(g));
@@ -614,7 +623,7 @@ std::map<std::string, ClosedForm> closed_forms() {
   };
   rows["gradient_x_input"] = [] {  // x ⊙ (A_t x + b_t)
     const Case c = make_case(false, 311);
-    const MethodOutput<double> r = run_method("gradient_x_input", c.out, c.x, c.targets, {});
+    const MethodOutput<double> r = run_by_name("gradient_x_input", c.out, c.x, c.targets, {});
     Vec expected;
     for (std::size_t n = 0; n < 2; ++n) {
       const Vec xn = row(c.x, n), g = c.q.gradient(c.targets[n], xn);
@@ -630,7 +639,7 @@ std::map<std::string, ClosedForm> closed_forms() {
       MethodSettings<double> s;
       s.samples = 5;
       s.seed = 4;
-      const MethodOutput<double> r = run_method(name, c.out, c.x, c.targets, s);
+      const MethodOutput<double> r = run_by_name(name, c.out, c.x, c.targets, s);
       for (std::size_t n = 0; n < 2; ++n)
         for (std::size_t i = 0; i < kD; ++i) {
           const double w = c.q.b[c.targets[n]][i];
@@ -647,9 +656,9 @@ std::map<std::string, ClosedForm> closed_forms() {
       const Case c = make_case(linear, 331);
       for (const std::string& kind : kBaselineKinds) {
         INFO("baseline " << kind << (linear ? ", linear" : ", quadratic"));
-        MethodSettings<double> s = with_baseline({}, kind, 2);
+        MethodSettings<double> s = with_baseline({}, kind, c.x);
         s.steps = 3;  // 3 nodes: exact up to degree 5
-        const MethodOutput<double> r = run_method("ig", c.out, c.x, c.targets, s);
+        const MethodOutput<double> r = run_by_name("ig", c.out, c.x, c.targets, s);
         const std::vector<Vec> base = baseline_rows(c.x, s);
         Vec expected, changes;
         for (std::size_t n = 0; n < 2; ++n) {
@@ -679,7 +688,7 @@ std::map<std::string, ClosedForm> closed_forms() {
       s.samples = 3;
       s.seed = 12;
       const std::size_t m = steps ? 7 : 3;
-      const MethodOutput<double> r = run_method("expected_gradients", c.out, c.x, c.targets, s);
+      const MethodOutput<double> r = run_by_name("expected_gradients", c.out, c.x, c.targets, s);
       const std::vector<Draw> draws = monte_carlo_draws(12, 2 * m, 5, false);
       Vec expected, changes;
       for (std::size_t n = 0; n < 2; ++n) {
@@ -708,7 +717,7 @@ std::map<std::string, ClosedForm> closed_forms() {
     const Case c = make_case(true, 351);
     MethodSettings<double> s;
     s.steps = 6;
-    const MethodOutput<double> r = run_method("blur_ig", c.out, c.x, c.targets, s);
+    const MethodOutput<double> r = run_by_name("blur_ig", c.out, c.x, c.targets, s);
     const Tensor<double> blurred = gaussian_blur(c.x, 5.0);
     Vec expected, changes;
     for (std::size_t n = 0; n < 2; ++n) {
@@ -724,9 +733,9 @@ std::map<std::string, ClosedForm> closed_forms() {
     const Case c = make_case(true, 361);
     for (const std::string& kind : kBaselineKinds) {
       INFO("baseline " << kind);
-      MethodSettings<double> s = with_baseline({}, kind, 2);
+      MethodSettings<double> s = with_baseline({}, kind, c.x);
       s.steps = 9;
-      const MethodOutput<double> r = run_method("guided_ig", c.out, c.x, c.targets, s);
+      const MethodOutput<double> r = run_by_name("guided_ig", c.out, c.x, c.targets, s);
       const std::vector<Vec> base = baseline_rows(c.x, s);
       Vec expected, changes;
       for (std::size_t n = 0; n < 2; ++n) {
@@ -758,7 +767,7 @@ std::map<std::string, ClosedForm> closed_forms() {
       INFO("steps " << steps);
       MethodSettings<double> s;
       s.steps = steps;
-      const MethodOutput<double> r = run_method("agi", c.out, c.x, c.targets, s);
+      const MethodOutput<double> r = run_by_name("agi", c.out, c.x, c.targets, s);
       Vec expected, changes;
       for (std::size_t n = 0; n < 2; ++n) {
         Vec z = row(c.x, n), a(kD, 0.0);
@@ -799,7 +808,7 @@ std::map<std::string, ClosedForm> closed_forms() {
     for (OutputKind kind : {OutputKind::logit, OutputKind::probability}) {
       INFO((kind == OutputKind::logit ? "logit" : "probability"));
       c.out.kind = kind;
-      const MethodOutput<double> r = run_method("ig2", c.out, c.x, c.targets, s);
+      const MethodOutput<double> r = run_by_name("ig2", c.out, c.x, c.targets, s);
       Vec expected, changes;
       for (std::size_t n = 0; n < 2; ++n) {
         const std::size_t t = c.targets[n];
@@ -846,7 +855,7 @@ std::map<std::string, ClosedForm> closed_forms() {
     const Tensor<double> x = seeded_uniform<double>(batch_shape(2), 392, -1.0, 1.0);
     MethodSettings<double> s;
     s.steps = 4;
-    const MethodOutput<double> r = run_method("neflag", out, x, {0, 0}, s);
+    const MethodOutput<double> r = run_by_name("neflag", out, x, {0, 0}, s);
     CHECK(max_abs(r.values) == 0.0);
   };
   rows["ih"] = [] {
@@ -858,9 +867,9 @@ std::map<std::string, ClosedForm> closed_forms() {
     const Case c = make_case(false, 401);
     for (const std::string& kind : kBaselineKinds) {
       INFO("baseline " << kind);
-      MethodSettings<double> s = with_baseline({}, kind, 2);
+      MethodSettings<double> s = with_baseline({}, kind, c.x);
       s.steps = 2;
-      const MethodOutput<double> r = run_method("ih", c.out, c.x, c.targets, s);
+      const MethodOutput<double> r = run_by_name("ih", c.out, c.x, c.targets, s);
       const std::vector<Vec> base = baseline_rows(c.x, s);
       Vec expected, changes;
       for (std::size_t n = 0; n < 2; ++n) {
@@ -884,7 +893,7 @@ std::map<std::string, ClosedForm> closed_forms() {
     product.a[0][1] = product.a[0][kD] = 1.0;
     product.b[0].assign(kD, 0.0);
     const ExplainedOutput<double> out{product.function()};
-    const MethodOutput<double> r = run_method("ih", out, c.x, {0, 0}, {});
+    const MethodOutput<double> r = run_by_name("ih", out, c.x, {0, 0}, {});
     for (std::size_t n = 0; n < 2; ++n) {
       const double quarter = c.x.data()[n * kD] * c.x.data()[n * kD + 1] / 4;
       for (std::size_t i = 0; i < kD; ++i)
@@ -903,7 +912,7 @@ std::map<std::string, ClosedForm> closed_forms() {
     s.references = refs;
     s.samples = 6;
     s.seed = 21;
-    const MethodOutput<double> r = run_method("eh", c.out, c.x, c.targets, s);
+    const MethodOutput<double> r = run_by_name("eh", c.out, c.x, c.targets, s);
     const std::vector<Draw> draws = monte_carlo_draws(21, 12, 4, true);
     Vec expected, changes;
     for (std::size_t n = 0; n < 2; ++n) {
@@ -931,7 +940,7 @@ std::map<std::string, ClosedForm> closed_forms() {
   };
   rows["input_hessian"] = [] {  // ∇²z_t = A_t
     const Case c = make_case(false, 421);
-    const MethodOutput<double> r = run_method("input_hessian", c.out, c.x, c.targets, {});
+    const MethodOutput<double> r = run_by_name("input_hessian", c.out, c.x, c.targets, {});
     Vec expected;
     for (std::size_t n = 0; n < 2; ++n) expected.insert(expected.end(), c.q.a[c.targets[n]].begin(), c.q.a[c.targets[n]].end());
     check_values(r.values, expected);
@@ -940,8 +949,8 @@ std::map<std::string, ClosedForm> closed_forms() {
     const Case c = make_case(false, 431);
     for (const std::string& kind : kBaselineKinds) {
       INFO("baseline " << kind);
-      const MethodSettings<double> s = with_baseline({}, kind, 2);
-      const MethodOutput<double> r = run_method("hessian_x_input", c.out, c.x, c.targets, s);
+      const MethodSettings<double> s = with_baseline({}, kind, c.x);
+      const MethodOutput<double> r = run_by_name("hessian_x_input", c.out, c.x, c.targets, s);
       const std::vector<Vec> base = baseline_rows(c.x, s);
       Vec expected;
       for (std::size_t n = 0; n < 2; ++n) {
@@ -959,8 +968,8 @@ std::map<std::string, ClosedForm> closed_forms() {
     const Case c = make_case(false, 441);
     for (const std::string& kind : kBaselineKinds) {
       INFO("baseline " << kind);
-      const MethodSettings<double> s = with_baseline({}, kind, 2);
-      const MethodOutput<double> r = run_method("shapley_interaction", c.out, c.x, c.targets, s);
+      const MethodSettings<double> s = with_baseline({}, kind, c.x);
+      const MethodOutput<double> r = run_by_name("shapley_interaction", c.out, c.x, c.targets, s);
       const std::vector<Vec> base = baseline_rows(c.x, s);
       Vec expected;
       for (std::size_t n = 0; n < 2; ++n) {
@@ -1095,8 +1104,8 @@ TEST_CASE("method registry: float32 agrees with float64 for every method within 
         MESSAGE(net.name << ": shapley_interaction skipped (d = " << d << " > " << kMaxShapleyFeatures << ")");
         continue;
       }
-      const MethodOutput<float> a32 = run_method(m.name, lo.out, lo.x, targets, lo.s);
-      const MethodOutput<double> a64 = run_method(m.name, hi.out, hi.x, targets, hi.s);
+      const MethodOutput<float> a32 = run_by_name(m.name, lo.out, lo.x, targets, lo.s);
+      const MethodOutput<double> a64 = run_by_name(m.name, hi.out, hi.x, targets, hi.s);
       REQUIRE(a32.values.size() == a64.values.size());
       double diff = 0, scale = 0;
       for (std::size_t i = 0; i < a64.values.size(); ++i) {

@@ -223,11 +223,11 @@ TEST_CASE("neflag: float agrees with double within float32 rounding; bad options
   const Tensor<double> x = seeded_uniform<double>({1, 12}, 53);
   NeFLAGOptions bad;
   bad.radius = 0;
-  CHECK_THROWS_AS(neflag(out, x, {}, bad), InputError);
+  CHECK_THROWS_AS(neflag(out, x, {}, bad), ArgumentError);
   bad = NeFLAGOptions{};
   bad.points = 0;
-  CHECK_THROWS_AS(neflag(out, x, {}, bad), InputError);
-  CHECK_THROWS_AS(parse_neflag_aggregation("sum"), InputError);
+  CHECK_THROWS_AS(neflag(out, x, {}, bad), ArgumentError);
+  CHECK_THROWS_AS(parse_neflag_aggregation("sum"), ArgumentError);
   CHECK(parse_neflag_search("plain") == NeFLAGSearch::plain);
   CHECK_THROWS_AS(sphere_total_flux(out, Tensor<double>(seeded_uniform<double>({12}, 1)), 0, 0.1, 16), ShapeError);
 }

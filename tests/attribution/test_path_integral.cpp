@@ -199,9 +199,9 @@ TEST_CASE("explained output: targets, predicted classes, probability gradient, b
   }
 
   CHECK(parse_output_kind("logit") == OutputKind::logit);
-  CHECK_THROWS_AS(parse_output_kind("logits"), InputError);
-  CHECK_THROWS_AS(output_values(out, x, {0, 1}), InputError);           // wrong number of targets
-  CHECK_THROWS_AS(output_values(out, x, {0, 1, 2, 3, 0}), InputError);  // class 3 of 3
+  CHECK_THROWS_AS(parse_output_kind("logits"), ArgumentError);
+  CHECK_THROWS_AS(output_values(out, x, {0, 1}), ArgumentError);           // wrong number of targets
+  CHECK_THROWS_AS(output_values(out, x, {0, 1, 2, 3, 0}), ArgumentError);  // class 3 of 3
   CHECK_THROWS_AS(output_gradients(out, filled<double>({0, 4}, 0.0), {}), ShapeError);
   ExplainedOutput<double> flat = explain([](const Var<double>& v) { return sum(v, {1}); });
   CHECK_THROWS_AS(output_values(flat, x, targets), ShapeError);          // logits must be [N, C]

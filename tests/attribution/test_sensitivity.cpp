@@ -147,9 +147,9 @@ TEST_CASE("max-sensitivity: float instantiation and bad arguments") {
     CHECK(std::fabs(s32[n] - s64[n]) <= 4 * std::ldexp(1.0, -24));
     CHECK(s64[n] > 0.005);  // a real sensitivity (~r√d/‖x‖), not rounding
   }
-  CHECK_THROWS_AS(max_sensitivity(doubled, x, {0}, options), InputError);
+  CHECK_THROWS_AS(max_sensitivity(doubled, x, {0}, options), ArgumentError);
   options.samples = 0;
-  CHECK_THROWS_AS(max_sensitivity(doubled, x, {0, 0}, options), InputError);
+  CHECK_THROWS_AS(max_sensitivity(doubled, x, {0, 0}, options), ArgumentError);
   BatchAttributionMethod<float> wrong_shape = [](const Tensor<float>&, const std::vector<std::size_t>&) {
     return filled<float>({2, 4}, 1.0f);
   };

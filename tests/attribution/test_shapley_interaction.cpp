@@ -107,7 +107,7 @@ TEST_CASE("shapley interaction: efficiency and the permutation definition on an 
     for (std::size_t i = 0; i < 5; ++i)
       for (std::size_t j = 0; j < 5; ++j) CHECK(r.interactions(n, i, j) == r.interactions(n, j, i));
   }
-  CHECK_THROWS_AS(shapley_interactions(out, seeded_uniform<double>({1, 11}, 1), {0}), InputError);
+  CHECK_THROWS_AS(shapley_interactions(out, seeded_uniform<double>({1, 11}, 1), {0}), ArgumentError);
 }
 
 TEST_CASE("shapley interaction: the pairwise index equals the merged-player permutation average on an MLP") {

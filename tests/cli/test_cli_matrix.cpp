@@ -447,12 +447,12 @@ struct LibraryRun {
     settings.steps = c.steps;
     settings.seed = c.seed.value_or(0);
     if (c.baseline == "blur") {
-      settings.baseline = "blur";
+      settings.baseline = resolve_baseline(x, "blur");
     } else if (!c.baseline.empty() && c.baseline != "zeros") {
-      settings.baseline = "user";
       Tensor<T> b = read_npy<T>(fx / c.baseline);
-      settings.user_baseline = b.size() == numel_of(example) ? Tensor<T>(xt::reshape_view(b, example))
-                                                             : Tensor<T>(xt::reshape_view(b, x.shape()));
+      settings.baseline = resolve_baseline(x, "user", b.size() == numel_of(example)
+                                                          ? Tensor<T>(xt::reshape_view(b, example))
+                                                          : Tensor<T>(xt::reshape_view(b, x.shape())));
     }
     if (!c.references.empty()) {
       Tensor<T> r = read_npy<T>(fx / c.references);
@@ -470,7 +470,7 @@ struct LibraryRun {
   MethodOutput<T> run(const std::string& method, int steps) const {
     MethodSettings<T> s = settings;
     s.steps = steps;
-    return run_method(method, out, x, targets, s);
+    return run_method(method_spec<T>(method), out, x, targets, s);
   }
   MethodOutput<T> run(const std::string& method) const { return run(method, settings.steps); }
   /// The values as the binary writes them: without the leading axis for a single example.
@@ -1243,9 +1243,9 @@ ExpectedGaps expected_gaps(const Fixture& fx, const Call& c) {
     if (c.method == "ih") {
       IntegratedGradientsOptions<T> o;
       o.steps = 128;
-      if (lib.settings.baseline != "black") {
-        o.baseline = parse_baseline_kind(lib.settings.baseline);
-        o.user_baseline = lib.settings.user_baseline;
+      if (lib.settings.baseline.values) {
+        o.baseline = BaselineKind::user;
+        o.user_baseline = *lib.settings.baseline.values;
       }
       const auto ig = integrated_gradients(lib.out, lib.x, lib.targets, o);
       g.row = row_completeness_gap(r.values, ig.attributions) / max_abs(widen(ig.attributions));

@@ -108,7 +108,7 @@ void check_every_method(const char* architecture, OutputKind kind) {
   for (const auto& m : method_catalogue()) {
     INFO("method " << m.name);
     MethodOutput<T> r;
-    REQUIRE_NOTHROW(r = run_method(m.name, out, x, {}, s));
+    REQUIRE_NOTHROW(r = run_method(method_spec<T>(m.name), out, x, resolve_targets(out, x, {}), s));
     CHECK(all_finite(r.values));
     CHECK(all_finite(r.output_changes));
     CHECK(all_finite(r.completeness_gaps));
