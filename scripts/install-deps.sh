@@ -15,6 +15,7 @@ packages=(
   nlohmann-json3-dev libcli11-dev                       # JSON headers, CLI parsing
   libpng-dev gnuplot-nox                                # PNG heatmaps, plots
   python3 python3-numpy                                 # independent .npy/safetensors checks
+  python3-dev pybind11-dev python3-pytest               # the Python module and its tests
   git ca-certificates                                   # git commit in run metadata
 )
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The one test command (README quick start and CI run exactly this):
-# install dependencies, configure, build, run the whole doctest suite and the
-# install test (tests/install/check_install.sh), and finish with
+# install dependencies, configure, build, run the whole doctest suite, the
+# install test (tests/install/check_install.sh) and the Python tests
+# (tests/python, pytest), and finish with
 # `tests: N passed, N failed, N skipped` taken from the real runs.
 #
 # Usage: scripts/test.sh [build-dir]      (default: build)
@@ -45,6 +46,28 @@ else
   passed=$((passed + $(sed -E 's/^install: ([0-9]+) passed.*/\1/' <<<"$install_line")))
   failed=$((failed + $(sed -E 's/.* ([0-9]+) failed.*/\1/' <<<"$install_line")))
   [ "$install_status" -eq 0 ] || [ "$(sed -E 's/.* ([0-9]+) failed.*/\1/' <<<"$install_line")" -gt 0 ] || failed=$((failed + 1))
+fi
+
+# The Python package (tests/python, pytest) with the interpreter it was built
+# for; pytest ends with "N passed, N failed, N skipped" (absent words are 0).
+interpreter_file="$build_dir/python/fluxion/interpreter.txt"
+if [ ! -f "$interpreter_file" ]; then
+  echo "test.sh: the Python module was not built (pybind11-dev and python3-numpy missing?)"
+  failed=$((failed + 1))
+else
+  python_log="$build_dir/python-test-output.txt"
+  PYTHONPATH="$build_dir/python" FLUXION_BUILD_DIR="$build_dir" PYTHONDONTWRITEBYTECODE=1 \
+    "$(head -n 1 "$interpreter_file")" -m pytest -p no:cacheprovider -q -rs tests/python 2>&1 | tee "$python_log"
+  python_status=${PIPESTATUS[0]}
+  summary=$(grep -E '^=*.*[0-9]+ (passed|failed|skipped|error)' "$python_log" | tail -n 1)
+  count() { sed -nE "s/.*[^0-9]([0-9]+) $1.*/\1/p" <<<" $summary" | head -n 1; }
+  py_passed=$(count passed); py_failed=$(count failed); py_errors=$(count error); py_skipped=$(count skipped)
+  passed=$((passed + ${py_passed:-0}))
+  failed=$((failed + ${py_failed:-0} + ${py_errors:-0}))
+  skipped=$((skipped + ${py_skipped:-0}))
+  if [ -z "$summary" ] || { [ "$python_status" -ne 0 ] && [ $((${py_failed:-0} + ${py_errors:-0})) -eq 0 ]; }; then
+    failed=$((failed + 1))
+  fi
 fi
 
 echo "tests: $passed passed, $failed failed, $skipped skipped"

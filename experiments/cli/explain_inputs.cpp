@@ -230,15 +230,6 @@ Tensor<T> restore_batch_shape(const Tensor<T>& values, bool single_example) {
   return Tensor<T>(xt::reshape_view(values, shape));
 }
 
-double worst_relative_gap(const std::vector<double>& gaps, const std::vector<double>& output_changes) {
-  double worst = 0;
-  for (std::size_t n = 0; n < gaps.size(); ++n) {
-    const double change = n < output_changes.size() ? std::abs(output_changes[n]) : 0.0;
-    worst = std::max(worst, relative_gap(gaps[n], change));
-  }
-  return worst;
-}
-
 template <class T>
 MethodOutput<T> run_to_tolerance(ExplainSetup<T>& s, double tolerance, int& nodes_used) {
   const MethodInfo& info = s.method->info;

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "attribution/axiom_checks.hpp"
 #include "attribution/method_registry.hpp"
 #include "nn/modules/sequential.hpp"
 
@@ -70,14 +71,8 @@ void with_dtype(const std::string& dtype, Body&& body) {
 template <class T>
 Tensor<T> restore_batch_shape(const Tensor<T>& values, bool single_example);
 
-/// gap / scale, or the gap itself when scale = 0 (nothing to be relative to):
-/// how every gap of --tolerance and `fluxion check` is made relative.
-inline double relative_gap(double gap, double scale) { return scale > 0 ? gap / scale : gap; }
-
-/// The relative completeness gap of one example: |Σ A − Δ| / |Δ| with
-/// Δ = f(x) − f(x'), or the absolute gap when Δ = 0 (there is nothing to be
-/// relative to). The largest over the batch is what --tolerance bounds.
-double worst_relative_gap(const std::vector<double>& gaps, const std::vector<double>& output_changes);
+// relative_gap and worst_relative_gap (what --tolerance bounds) are the
+// library's, attribution/axiom_checks.hpp, shared with `fluxion check`.
 
 /// Runs the path method s.method, doubling its nodes (--steps, or the method's default)
 /// until worst_relative_gap ≤ tolerance: the adaptive quadrature behind

@@ -10,7 +10,9 @@
 # 2. `pkg-config --cflags --libs fluxion` (fluxion.pc from the DESTDIR)
 #    compiles tests/install/installed_app.cpp against the installed headers
 #    and libraries only, and the program's results match their closed forms;
-# 3. the installed `fluxion` tool runs and lists its subcommands.
+# 3. the installed `fluxion` tool runs and lists its subcommands;
+# 4. the installed Python package imports from the DESTDIR alone and its IG
+#    of a linear model is x ⊙ W[t] to rounding (1e-12).
 set -uo pipefail
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 build_dir="$(cd "${1:-$repo_root/build}" && pwd)"
@@ -65,6 +67,24 @@ tool_runs() {
   "$bindir/fluxion" --help | tee /dev/stderr | grep -q "explain"
 }
 check "fluxion-tool" tool_runs
+
+python_imports() {
+  local interpreter_file="$build_dir/python/fluxion/interpreter.txt" interpreter site
+  [ -f "$interpreter_file" ] || { echo "the Python module was not built"; return 1; }
+  interpreter="$(sed -n 1p "$interpreter_file")"
+  site="$destdir$(sed -n 2p "$interpreter_file")"
+  # the installed package only: run from an empty folder, nothing but the DESTDIR on the path
+  (cd "$work" && PYTHONPATH="$site" PYTHONNOUSERSITE=1 "$interpreter" -c '
+import json, numpy as np, fluxion, sys
+assert fluxion.__file__.startswith(sys.argv[1]), fluxion.__file__
+m = fluxion.build_model(json.dumps({"input_shape": [3], "layers": [{"type": "linear", "in": 3, "out": 2}]}))
+m.set_parameters({"0.weight": np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]), "0.bias": np.zeros(2)})
+a = fluxion.explain(m, np.array([1.0, -1.0, 0.5]), method="ig", target=1)
+assert np.max(np.abs(a - np.array([4.0, -5.0, 3.0]))) <= 1e-12, a   # IG of a linear model: x * W[t] (rounding only)
+print("installed fluxion:", fluxion.__file__, "IG =", a)
+' "$site")
+}
+check "python-module" python_imports
 
 echo "install: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
