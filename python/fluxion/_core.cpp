@@ -18,6 +18,8 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <filesystem>
 #include <memory>
@@ -399,6 +401,24 @@ PYBIND11_MODULE(_core, m) {
   m.def("explain", [](Model& model, const py::array& x, const Request& r, bool interactions) {
     return float_kind(x, "x") == "float32" ? explain_in<float>(model, x, r, interactions)
                                            : explain_in<double>(model, x, r, interactions);
+  });
+  // For benchmarks/python_overhead.py: the median time of the library call
+  // alone (run_method on inputs prepared once), to set against the time of
+  // fluxion.explain from Python.
+  m.def("_library_seconds", [](Model& model, const py::array& x, const Request& r, int repeats) {
+    auto time = [&]<class T>() {
+      Prepared<T> p = prepare<T>(model, x, r);
+      std::vector<double> seconds;
+      py::gil_scoped_release unlocked;
+      for (int i = 0; i < repeats; ++i) {
+        const auto start = std::chrono::steady_clock::now();
+        const MethodOutput<T> result = run_method(*p.method, p.out, p.x, p.classes, p.settings);
+        seconds.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+      }
+      std::sort(seconds.begin(), seconds.end());
+      return seconds[seconds.size() / 2];
+    };
+    return float_kind(x, "x") == "float32" ? time.template operator()<float>() : time.template operator()<double>();
   });
   m.def("check", [](Model& model, const py::array& x, const Request& r) {
     return float_kind(x, "x") == "float32" ? check_in<float>(model, x, r) : check_in<double>(model, x, r);
