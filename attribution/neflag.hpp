@@ -31,7 +31,8 @@
 //         normalize(n̂ − s·F_t/‖F_t‖) turns by atan s every time and keeps
 //         circling the minimum; the cap is our choice.)
 //       plain: the random points as drawn (in d = 784 they are almost
-//         orthogonal to F: for a linear f, cos(A, w) ≈ √(n/d)).
+//         orthogonal to F: for a linear f, cos(A, w) ≈ √(n/(2d)), since only the
+//         ≈ n/2 inflow points count).
 //  3. ε (radius), m (search_steps), s (angular step);
 //  4. f = softmax probability (default, as in the authors' AGI) or logit;
 //  5. n, the number of sampled points (points whose final flux is ≥ 0 are

@@ -65,6 +65,12 @@ int main(int argc, char** argv) {
       const PathAttributions<double> ig = integrated_gradients(out, x, target, options);
       gap[r].push_back(ig.completeness_gaps[0]);
       std::printf("completeness_gap %s %d = %.3e\n", rules[r].c_str(), n, ig.completeness_gaps[0]);
+      if (n == 64 && (rules[r] == "riemann_left" || rules[r] == "riemann_right")) {
+        // the gap with its sign, Σ A − (f(x) − f(x′)): the two Riemann sums err in opposite directions
+        double sum = 0;
+        for (double a : ig.attributions) sum += a;
+        std::printf("signed_gap %s %d = %+.3e\n", rules[r].c_str(), n, sum - ig.output_changes[0]);
+      }
       if (rules[r] == "gauss_legendre" && n == 64) {
         reference = ig.attributions;
         output_change = ig.output_changes[0];

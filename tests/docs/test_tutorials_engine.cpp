@@ -170,8 +170,13 @@ TEST_CASE("tutorial 03 integrated gradients: each quadrature rule closes the com
   // to first order; their O(h²) terms, h²(g′(1) − g′(0))/12, have the same sign
   // and so make the sizes differ by O(h) relatively — at most 1/n = 1/64 here
   // (the table: 1.31e-3 both; 0.4 % apart at n = 32). (The "opposite signs"
-  // are not visible: the program prints |gap|.)
+  // are printed separately, as signed_gap = Σ A − (f(x) − f(x′)).)
   CHECK(std::fabs(gap("riemann_left", 64) - gap("riemann_right", 64)) <= gap("riemann_right", 64) / 64);
+  // ... and opposite signs: left and right err by ∓(g′(1) − g′(0))/2n; each
+  // signed gap is ± the printed |gap| (to its 4 printed digits).
+  CHECK(run["signed_gap riemann_left 64"] * run["signed_gap riemann_right 64"] < 0);
+  CHECK(std::fabs(std::fabs(run["signed_gap riemann_left 64"]) - gap("riemann_left", 64)) <= 1e-3 * gap("riemann_left", 64));
+  CHECK(std::fabs(std::fabs(run["signed_gap riemann_right 64"]) - gap("riemann_right", 64)) <= 1e-3 * gap("riemann_right", 64));
   CHECK(gap("riemann_right", 64) > 1e-4);  // the size the text quotes (1.31e-3), not a rounding-level gap
   // Midpoint's leading error is half the trapezoid's (−1/24 vs 1/12 of h² ∫g''').
   CHECK(gap("trapezoid", 64) / gap("riemann_midpoint", 64) == doctest::Approx(2 * (64.0 / 63) * (64.0 / 63)).epsilon(0.1).scale(0));  // 10 % relative
