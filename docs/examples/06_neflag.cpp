@@ -28,6 +28,7 @@
 #include "docs/examples/tutorial_support.hpp"
 #include "attribution/neflag.hpp"
 #include "attribution/quadrature.hpp"
+#include "nn/models/architecture.hpp"
 #include "experiments/lib/png.hpp"
 
 using namespace fluxion;
@@ -97,8 +98,11 @@ double disk_integral_of_laplacian(const Function<double>& model, const Tensor<do
   return total;
 }
 
-double cosine(const double* a, const double* b) {
-  return (a[0] * b[0] + a[1] * b[1]) / std::sqrt((a[0] * a[0] + a[1] * a[1]) * (b[0] * b[0] + b[1] * b[1]));
+/// cos ∠(a, b) of two d-vectors (d = 2 for the toy field).
+double cosine(const double* a, const double* b, std::size_t d = 2) {
+  double ab = 0, aa = 0, bb = 0;
+  for (std::size_t i = 0; i < d; ++i) ab += a[i] * b[i], aa += a[i] * a[i], bb += b[i] * b[i];
+  return ab / std::sqrt(aa * bb);
 }
 
 // ---- drawing ---------------------------------------------------------------
@@ -279,6 +283,29 @@ int main(int argc, char** argv) {
   std::printf("neflag_angle_ratio radius=0.1/0.01 = %.4f\n", angle_large / angle_small);
   check(angle_small <= 1e-2, "a small sphere points A along grad f(x)");
   check(angle_large / angle_small > 7 && angle_large / angle_small < 14, "the direction error is first order in the radius");
+
+  // ---- 4b. plain sampling in high dimension ----------------------------------
+  // A linear f(z) = w·z in d = 784 (an MNIST image's size), n = 20 random points
+  // per example, 200 examples: only the ≈ n/2 inflow points count, so
+  // cos(A, w) ≈ √(n/(2d)) = 0.113 (not √(n/d) = 0.160).
+  {
+    const std::size_t d = 784, examples = 200;
+    Sequential<double> linear =
+        build_model<double>(R"({"input_shape": [784], "layers": [{"type": "linear", "in": 784, "out": 1}]})", 0);
+    const Tensor<double> w = linear.named_parameters()[0].value.value();  // [1, 784]
+    const ExplainedOutput<double> wide{as_function(linear), OutputKind::logit};
+    NeFLAGOptions plain;
+    plain.search = NeFLAGSearch::plain;
+    plain.output = OutputKind::logit;
+    plain.seed = 7;
+    const Tensor<double> inputs = filled<double>({examples, d}, 0.5);
+    const NeFLAGResult<double> r = neflag(wide, inputs, std::vector<std::size_t>(examples, 0), plain);
+    double mean_cos = 0;
+    for (std::size_t e = 0; e < examples; ++e) mean_cos += cosine(&r.attributions(e, 0), w.data(), d) / examples;
+    std::printf("neflag_plain_mean_cosine d=784 n=20 = %.4f\n", mean_cos);
+    std::printf("neflag_plain_predicted sqrt(n/(2d)) = %.4f\n", std::sqrt(20.0 / (2 * d)));
+    check(std::fabs(mean_cos - std::sqrt(20.0 / (2 * d))) < 0.02, "plain sampling in d = 784: cos ≈ √(n/(2d))");
+  }
 
   // ---- 5. the figure ----------------------------------------------------------
   Canvas canvas = field_canvas(out, 360, x, 1.2);

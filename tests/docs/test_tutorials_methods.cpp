@@ -158,6 +158,17 @@ TEST_CASE("tutorial 06 neflag: the program runs, passes its own checks and draws
   check_figure(run);
 }
 
+TEST_CASE("tutorial 06 neflag: plain sampling in d = 784 has cos(A, w) ≈ √(n/(2d)), not √(n/d)") {
+  const TutorialRun& run = neflag_run();
+  // Only the ≈ n/2 inflow points of n = 20 count: along w they add ≈ (n/2)|w|/d,
+  // across it ≈ √(n/2)|w|/√d. The mean over 200 examples has a standard error
+  // of about 0.04/√200 ≈ 0.003; 0.015 is five of them.
+  const double mean_cos = value(run, "neflag_plain_mean_cosine d=784 n=20");
+  const double half = std::sqrt(20.0 / (2 * 784)), all = std::sqrt(20.0 / 784);
+  CHECK(std::fabs(mean_cos - half) <= 0.015);
+  CHECK(std::fabs(mean_cos - all) > 0.04);
+}
+
 TEST_CASE("tutorial 06 neflag: divergence theorem in 2-D and the flux of a uniform field") {
   const TutorialRun& run = neflag_run();
   // The hand-written sum is the library's periodic trapezoid rule term by term.
