@@ -24,9 +24,10 @@ NeFLAGAggregation parse_neflag_aggregation(const std::string& name) {
 }
 
 NeFLAGSearch parse_neflag_search(const std::string& name) {
+  if (name == "random") return NeFLAGSearch::random;
   if (name == "guided") return NeFLAGSearch::guided;
   if (name == "plain") return NeFLAGSearch::plain;
-  throw ArgumentError("neflag: unknown search '" + name + "' (expected guided or plain)");
+  throw ArgumentError("neflag: unknown search '" + name + "' (expected random, guided or plain)");
 }
 
 namespace {
@@ -38,6 +39,19 @@ void check_options(const NeFLAGOptions& o) {
   if (o.search_steps < 0) throw ArgumentError("neflag: search_steps must be >= 0, got " + std::to_string(o.search_steps));
   if (!(o.angular_step > 0) || !std::isfinite(o.angular_step))
     throw ArgumentError("neflag: angular_step must be a finite number > 0, got " + std::to_string(o.angular_step));
+  if (o.max_draws_per_point < 1) throw ArgumentError("neflag: max_draws_per_point must be >= 1");
+}
+
+/// A unit normal u/‖u‖, u ~ N(0, I): uniform on the sphere.
+void random_unit_normal(double* u, std::size_t d, std::mt19937_64& rng) {
+  std::normal_distribution<double> gaussian(0.0, 1.0);
+  double norm = 0;
+  while (norm == 0) {
+    norm = 0;
+    for (std::size_t i = 0; i < d; ++i) u[i] = gaussian(rng), norm += u[i] * u[i];
+    norm = std::sqrt(norm);
+  }
+  for (std::size_t i = 0; i < d; ++i) u[i] /= norm;
 }
 
 double dot(const double* a, const double* b, std::size_t d) {
@@ -81,6 +95,86 @@ Tensor<T> sphere_points(const Tensor<T>& x, const std::vector<double>& normals, 
   return z;
 }
 
+/// Adds one accepted point's term to `sum` (the aggregation of neflag.hpp).
+void aggregate(std::vector<double>& sum, const double* g, const double* nh, double phi, std::size_t d,
+               NeFLAGAggregation aggregation) {
+  for (std::size_t i = 0; i < d; ++i) {
+    switch (aggregation) {
+      case NeFLAGAggregation::flux_vector: sum[i] += phi * nh[i]; break;
+      case NeFLAGAggregation::feature_flux: sum[i] -= g[i] * nh[i]; break;
+      case NeFLAGAggregation::field: sum[i] += g[i]; break;
+    }
+  }
+}
+
+/// The random search: per example, random points on the sphere in rounds,
+/// each round one batched gradient call over the examples still short of n
+/// negative-flux points; draws are accepted in order, so an example's result
+/// depends only on its own stream (seed, e).
+template <class T>
+NeFLAGResult<T> random_negative_flux(const ExplainedOutput<T>& field, const Tensor<T>& x,
+                                     const std::vector<std::size_t>& classes, const NeFLAGOptions& options) {
+  const std::size_t n = x.shape()[0], d = x.size() / n, k = options.points;
+  const std::size_t max_draws = options.max_draws_per_point * k;
+  std::vector<std::mt19937_64> streams;
+  for (std::size_t e = 0; e < n; ++e) {
+    std::seed_seq seq{static_cast<std::uint32_t>(options.seed), static_cast<std::uint32_t>(options.seed >> 32),
+                      static_cast<std::uint32_t>(e), static_cast<std::uint32_t>(std::uint64_t(e) >> 32)};
+    streams.emplace_back(seq);
+  }
+  NeFLAGResult<T> result;
+  result.attributions = filled<T>(shape_of(x), T(0));
+  result.negative_points.assign(n, 0);
+  std::vector<std::size_t> draws(n, 0);
+  std::vector<std::vector<double>> sums(n, std::vector<double>(d, 0.0));
+  std::vector<double> g(d);
+  while (true) {
+    // This round: k draws for every example still short of k points (and of its cap).
+    std::vector<std::size_t> owner;  // example of each drawn row
+    std::vector<double> normals;
+    for (std::size_t e = 0; e < n; ++e) {
+      if (result.negative_points[e] >= k) continue;
+      const std::size_t round = std::min(k, max_draws - draws[e]);
+      for (std::size_t r = 0; r < round; ++r) {
+        owner.push_back(e);
+        normals.resize(normals.size() + d);
+        random_unit_normal(normals.data() + normals.size() - d, d, streams[e]);
+      }
+      draws[e] += round;
+    }
+    if (owner.empty()) break;
+    Shape shape = shape_of(x);
+    shape[0] = owner.size();
+    Tensor<T> z = Tensor<T>::from_shape(shape);
+    std::vector<std::size_t> row_classes(owner.size());
+    for (std::size_t p = 0; p < owner.size(); ++p) {
+      const T* xe = x.data() + owner[p] * d;
+      for (std::size_t i = 0; i < d; ++i) z.data()[p * d + i] = xe[i] + static_cast<T>(options.radius * normals[p * d + i]);
+      row_classes[p] = classes[owner[p]];
+    }
+    const Tensor<T> grads = output_gradients(field, z, row_classes);
+    result.gradient_evaluations += owner.size();
+    for (std::size_t p = 0; p < owner.size(); ++p) {
+      const std::size_t e = owner[p];
+      if (result.negative_points[e] >= k) continue;  // found its k in this round already
+      const double* nh = normals.data() + p * d;
+      for (std::size_t i = 0; i < d; ++i) g[i] = static_cast<double>(grads.data()[p * d + i]);
+      const double phi = dot(g.data(), nh, d);
+      if (!(phi < 0)) continue;
+      ++result.negative_points[e];
+      aggregate(sums[e], g.data(), nh, phi, d, options.aggregation);
+    }
+    bool more = false;
+    for (std::size_t e = 0; e < n; ++e) more = more || (result.negative_points[e] < k && draws[e] < max_draws);
+    if (!more) break;
+  }
+  for (std::size_t e = 0; e < n; ++e)
+    if (result.negative_points[e] > 0)
+      for (std::size_t i = 0; i < d; ++i)
+        result.attributions.data()[e * d + i] = static_cast<T>(sums[e][i] / static_cast<double>(result.negative_points[e]));
+  return result;
+}
+
 }  // namespace
 
 template <class T>
@@ -91,6 +185,7 @@ NeFLAGResult<T> neflag(const ExplainedOutput<T>& out, const Tensor<T>& x, const 
   const std::vector<std::size_t> classes = resolve_targets(out, x, targets);
   ExplainedOutput<T> field = out;
   if (options.output) field.kind = *options.output;
+  if (options.search == NeFLAGSearch::random) return random_negative_flux(field, x, classes, options);
 
   const std::size_t k = options.points, P = n * k, d = x.size() / n;
   Shape shape = shape_of(x);
@@ -137,13 +232,7 @@ NeFLAGResult<T> neflag(const ExplainedOutput<T>& out, const Tensor<T>& x, const 
       const double phi = dot(g.data(), nh, d);
       if (!(phi < 0)) continue;  // only inflow is aggregated
       ++result.negative_points[e];
-      for (std::size_t i = 0; i < d; ++i) {
-        switch (options.aggregation) {
-          case NeFLAGAggregation::flux_vector: sum[i] += phi * nh[i]; break;
-          case NeFLAGAggregation::feature_flux: sum[i] -= g[i] * nh[i]; break;
-          case NeFLAGAggregation::field: sum[i] += g[i]; break;
-        }
-      }
+      aggregate(sum, g.data(), nh, phi, d, options.aggregation);
     }
     for (std::size_t i = 0; i < d; ++i) result.attributions.data()[e * d + i] = static_cast<T>(sum[i] / k);
   }

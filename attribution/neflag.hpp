@@ -23,7 +23,23 @@
 //                     Σ_i A_i = −(1/n) Σ_{φ_k<0} φ_k ≥ 0)
 //       field         A = (1/n) Σ_{φ_k<0} F_k
 //  2. how the n points are found (NeFLAGSearch):
-//       guided: start at n random points u/‖u‖ (u ~ N(0, I)) and take m
+//       random: n distinct random points of negative flux, as the paper's
+//         "random negative flux points": draw u/‖u‖ (u ~ N(0, I)),
+//         uniform on the sphere, and keep the draws with φ < 0 until n are
+//         found (at most max_draws_per_point · n draws per example; fewer
+//         found are reported in negative_points). Each example's stream is
+//         seeded by (seed, example index), so results do not depend on the
+//         batch. n counts negative-flux points, and the mean divides by the
+//         number found. For a linear f = wᵀz (constant field F = w) each
+//         accepted n̂ is uniform on the inflow half-sphere, so as n grows
+//           flux_vector   A → E[(w·n̂) n̂ | w·n̂ < 0] = w/d,
+//           feature_flux  A → c_d · w ⊙ w/‖w‖,  c_d = E|n̂₁| = Γ(d/2)/(√π Γ((d+1)/2)),
+//           field         A = w exactly,
+//         with a Monte Carlo variance that falls like 1/n. Not the default:
+//         with flux_vector the random n̂ put noise of mean 0 (not 0) on a
+//         feature the model ignores (the dummy axiom fails by Monte Carlo
+//         error; the guided points converge to −F̂, whose dummy entries are 0).
+//       guided (default): start at n random points u/‖u‖ (u ~ N(0, I)) and take m
 //         descent steps of f *on the sphere*: rotate n̂ along the great
 //         circle towards −F by the angle min(s, ∠(n̂, −F)), landing exactly
 //         on −F̂ when it is within reach, so that for a uniform field the
@@ -35,8 +51,9 @@
 //         ≈ n/2 inflow points count).
 //  3. ε (radius), m (search_steps), s (angular step);
 //  4. f = softmax probability (default, as in the authors' AGI) or logit;
-//  5. n, the number of sampled points (points whose final flux is ≥ 0 are
-//     dropped, but the mean still divides by n).
+//  5. n, the number of points (guided and plain: points whose final flux is
+//     ≥ 0 are dropped, but the mean still divides by n; random: n counts
+//     the negative-flux points themselves).
 // Completeness is not claimed: NeFLAG has no baseline.
 // ---- RECONSTRUCTED (end) --------------------------------------------------
 #pragma once
@@ -50,11 +67,11 @@
 namespace fluxion {
 
 enum class NeFLAGAggregation { flux_vector, feature_flux, field };
-enum class NeFLAGSearch { guided, plain };
+enum class NeFLAGSearch { random, guided, plain };
 
 /// "flux_vector" | "feature_flux" | "field" (ArgumentError otherwise).
 NeFLAGAggregation parse_neflag_aggregation(const std::string& name);
-/// "guided" | "plain" (ArgumentError otherwise).
+/// "random" | "guided" | "plain" (ArgumentError otherwise).
 NeFLAGSearch parse_neflag_search(const std::string& name);
 
 struct NeFLAGOptions {
@@ -62,6 +79,7 @@ struct NeFLAGOptions {
   double radius = 0.1;       // ε, the sphere's radius (the paper's ImageNet value)
   NeFLAGSearch search = NeFLAGSearch::guided;
   int search_steps = 20;     // m descent steps on the sphere (guided only)
+  std::size_t max_draws_per_point = 64;  // random: at most this many draws per negative-flux point
   double angular_step = 0.2; // s, the largest rotation per step in radians; m·s ≥ π reaches any point
   NeFLAGAggregation aggregation = NeFLAGAggregation::flux_vector;
   /// f: the softmax probability of the class; std::nullopt: use out.kind.
@@ -72,8 +90,8 @@ struct NeFLAGOptions {
 template <class T>
 struct NeFLAGResult {
   Tensor<T> attributions;                    // shape of x: [N, ...]
-  std::vector<std::size_t> negative_points;  // per example: how many of the n points had φ < 0
-  std::size_t gradient_evaluations = 0;      // N · n · (m + 1) for the guided search
+  std::vector<std::size_t> negative_points;  // per example: how many of the n points had φ < 0 (random: found)
+  std::size_t gradient_evaluations = 0;      // N · n · (m + 1) for the guided search; the draws for random
 };
 
 /// A = (1/n) Σ_{k: φ_k<0} φ_k n̂_k,  φ_k = ∇f(z_k)·n̂_k, z_k = x + ε n̂_k on the sphere (default aggregation; RECONSTRUCTED).

@@ -240,7 +240,7 @@ int main(int argc, char** argv) {
   std::printf("neflag_dense_cosine_to_gradient eps=0.5 = %.6f\n", cosine(a_dense, grad_x.data()));
 
   // ---- 4. the library's NeFLAG (reconstructed) -------------------------------
-  NeFLAGOptions options;  // n = 20, guided search, m = 20, s = 0.2, flux_vector
+  NeFLAGOptions options;  // n = 20, m = 20, s = 0.2, flux_vector; the search is set per row below
   options.output = OutputKind::logit;
   double angle_small = 0, angle_large = 0;  // ∠(A, ∇f(x)) at ε = 0.01 and 0.1
   std::string lines;  // the parseable lines, printed after the table

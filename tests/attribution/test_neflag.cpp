@@ -61,6 +61,7 @@ TEST_CASE("neflag: a linear model's attribution is parallel to w (guided search)
   const Tensor<double> x = seeded_uniform<double>({2, d}, 2, 0.0, 1.0);
   const ExplainedOutput<double> out{linear_logit(w)};
   NeFLAGOptions options;
+  options.search = NeFLAGSearch::guided;
   options.output = OutputKind::logit;  // one class: its probability is constant
   for (NeFLAGAggregation aggregation : {NeFLAGAggregation::flux_vector, NeFLAGAggregation::field}) {
     options.aggregation = aggregation;
@@ -90,7 +91,9 @@ TEST_CASE("neflag: on a two-class linear softmax the probability's field is unif
   const Tensor<double> w = seeded_uniform<double>({2, d}, 5, -1.0, 1.0), b = seeded_uniform<double>({2}, 6);
   const ExplainedOutput<double> out{[w, b](const Var<double>& x) { return affine(x, w, b); }};
   const Tensor<double> x = seeded_uniform<double>({1, d}, 7, 0.0, 1.0);
-  const NeFLAGResult<double> r = neflag(out, x, {0}, NeFLAGOptions{});  // default: probability
+  NeFLAGOptions guided;  // default output: the probability
+  guided.search = NeFLAGSearch::guided;
+  const NeFLAGResult<double> r = neflag(out, x, {0}, guided);
   std::vector<double> diff(d);
   for (std::size_t i = 0; i < d; ++i) diff[i] = w(0, i) - w(1, i);  // ∇p₀ = p₀p₁ (W₀ − W₁)
   CHECK(cosine(r.attributions.data(), diff.data(), d) >= 0.999);
@@ -101,6 +104,7 @@ TEST_CASE("neflag: on a tiny sphere the attribution points along ∇f(x)") {
   const ExplainedOutput<double> out{mlp.function()};
   const Tensor<double> x = seeded_uniform<double>({1, 10}, 12, 0.0, 1.0);
   NeFLAGOptions options;
+  options.search = NeFLAGSearch::guided;
   options.radius = 1e-4;
   options.output = OutputKind::logit;
   const NeFLAGResult<double> r = neflag(out, x, {2}, options);
@@ -172,6 +176,7 @@ TEST_CASE("neflag: a feature the model ignores gets 0; permuted hidden units cha
   for (NeFLAGAggregation aggregation :
        {NeFLAGAggregation::flux_vector, NeFLAGAggregation::feature_flux, NeFLAGAggregation::field}) {
     NeFLAGOptions options;
+    options.search = NeFLAGSearch::guided;
     options.aggregation = aggregation;
     options.seed = 5;
     const NeFLAGResult<double> a = neflag(ExplainedOutput<double>{mlp.function()}, x, {}, options);
@@ -209,10 +214,12 @@ TEST_CASE("neflag: float agrees with double within float32 rounding; bad options
   // bound holds because no φ is within rounding of 0 here.
   const SoftplusMlp<float> mlp = SoftplusMlp<float>::random(12, 8, 4, 51);
   const Tensor<float> xf = seeded_uniform<float>({2, 12}, 52, 0.0, 1.0);
-  const NeFLAGResult<float> f = neflag(ExplainedOutput<float>{mlp.function()}, xf, {}, NeFLAGOptions{});
+  NeFLAGOptions guided;
+  guided.search = NeFLAGSearch::guided;
+  const NeFLAGResult<float> f = neflag(ExplainedOutput<float>{mlp.function()}, xf, {}, guided);
   CHECK(f.gradient_evaluations == 2 * 20 * 21);
   const NeFLAGResult<double> f64 =
-      neflag(ExplainedOutput<double>{to_double(mlp).function()}, exact_double(xf), {}, NeFLAGOptions{});
+      neflag(ExplainedOutput<double>{to_double(mlp).function()}, exact_double(xf), {}, guided);
   const double rel = max_relative_difference(f.attributions, f64.attributions);
   MESSAGE("NeFLAG float32 vs float64 max relative difference: " << rel);
   CHECK(rel <= float32_bound(48, 40));
@@ -229,5 +236,100 @@ TEST_CASE("neflag: float agrees with double within float32 rounding; bad options
   CHECK_THROWS_AS(neflag(out, x, {}, bad), ArgumentError);
   CHECK_THROWS_AS(parse_neflag_aggregation("sum"), ArgumentError);
   CHECK(parse_neflag_search("plain") == NeFLAGSearch::plain);
+  CHECK(parse_neflag_search("random") == NeFLAGSearch::random);
   CHECK_THROWS_AS(sphere_total_flux(out, Tensor<double>(seeded_uniform<double>({12}, 1)), 0, 0.1, 16), ShapeError);
+}
+
+// ---- search = random: n distinct random negative-flux points ---------------
+
+TEST_CASE("neflag random: on a linear model A converges to the aggregation's closed form, variance ~ 1/n") {
+  // f = wᵀz: F ≡ w, the accepted normals are uniform on the inflow half-sphere,
+  // so E[A] = w/d (flux_vector), c_d·w⊙w/‖w‖ (feature_flux), w (field); see neflag.hpp.
+  const std::size_t d = 6, examples = 400;
+  const Tensor<double> w = seeded_uniform<double>({d}, 61, -1.0, 1.0);
+  const ExplainedOutput<double> out{linear_logit(w)};
+  const Tensor<double> x = seeded_uniform<double>({examples, d}, 62, 0.0, 1.0);
+  double w_norm = 0;
+  for (double v : w) w_norm += v * v;
+  w_norm = std::sqrt(w_norm);
+  const double c_d = std::tgamma(d / 2.0) / (std::sqrt(std::numbers::pi) * std::tgamma((d + 1) / 2.0));
+  NeFLAGOptions options;
+  options.search = NeFLAGSearch::random;
+  options.output = OutputKind::logit;
+  // The mean over 400 examples (independent streams) of A_n: its error is the
+  // Monte Carlo error σ/√(400 n); the squared error of one A_n falls like 1/n.
+  std::vector<double> mse;
+  for (std::size_t points : {5u, 20u, 80u}) {
+    options.points = points;
+    const NeFLAGResult<double> r = neflag(out, x, std::vector<std::size_t>(examples, 0), options);
+    std::vector<double> mean(d, 0.0), spread(d, 0.0);
+    double squared_error = 0;
+    for (std::size_t e = 0; e < examples; ++e) {
+      CHECK(r.negative_points[e] == points);
+      for (std::size_t i = 0; i < d; ++i) {
+        mean[i] += r.attributions(e, i) / examples;
+        squared_error += std::pow(r.attributions(e, i) - w(i) / d, 2) / examples;
+      }
+    }
+    for (std::size_t e = 0; e < examples; ++e)
+      for (std::size_t i = 0; i < d; ++i) spread[i] += std::pow(r.attributions(e, i) - mean[i], 2) / (examples - 1);
+    // within 4 standard errors (the sample spread over examples / √examples)
+    for (std::size_t i = 0; i < d; ++i)
+      CHECK(std::fabs(mean[i] - w(i) / d) <= 4 * std::sqrt(spread[i] / examples));
+    mse.push_back(squared_error);
+  }
+  // ×4 points: the squared error falls by ≈ 4 (1/n); ±35 % for 400 samples of it.
+  CHECK(mse[0] / mse[1] == doctest::Approx(4.0).epsilon(0.35));
+  CHECK(mse[1] / mse[2] == doctest::Approx(4.0).epsilon(0.35));
+
+  options.points = 80;
+  options.aggregation = NeFLAGAggregation::field;  // every accepted point sees F = w: A = w to rounding
+  const NeFLAGResult<double> field = neflag(out, x, std::vector<std::size_t>(examples, 0), options);
+  for (std::size_t e = 0; e < examples; e += 37)
+    for (std::size_t i = 0; i < d; ++i) CHECK(field.attributions(e, i) == doctest::Approx(w(i)).epsilon(1e-13));
+  options.aggregation = NeFLAGAggregation::feature_flux;
+  const NeFLAGResult<double> feature = neflag(out, x, std::vector<std::size_t>(examples, 0), options);
+  for (std::size_t i = 0; i < d; ++i) {
+    double mean = 0, spread = 0;
+    for (std::size_t e = 0; e < examples; ++e) mean += feature.attributions(e, i) / examples;
+    for (std::size_t e = 0; e < examples; ++e) spread += std::pow(feature.attributions(e, i) - mean, 2) / (examples - 1);
+    CHECK(std::fabs(mean - c_d * w(i) * w(i) / w_norm) <= 4 * std::sqrt(spread / examples));
+  }
+}
+
+TEST_CASE("neflag random: NeFLAG-1, -10 and -20 differ on a nonlinear model; an example's result ignores the batch") {
+  const SoftplusMlp<double> mlp = SoftplusMlp<double>::random(10, 8, 3, 71);
+  const ExplainedOutput<double> out{mlp.function()};
+  const Tensor<double> x = seeded_uniform<double>({3, 10}, 72, 0.0, 1.0);
+  NeFLAGOptions options;
+  options.search = NeFLAGSearch::random;
+  std::vector<Tensor<double>> by_n;
+  for (std::size_t points : {1u, 10u, 20u}) {
+    options.points = points;
+    const NeFLAGResult<double> r = neflag(out, x, {0, 1, 2}, options);
+    for (std::size_t e = 0; e < 3; ++e) CHECK(r.negative_points[e] == points);
+    by_n.push_back(r.attributions);
+  }
+  CHECK(max_relative_error(by_n[0], by_n[1]) > 1e-3);
+  CHECK(max_relative_error(by_n[1], by_n[2]) > 1e-3);
+  // An example's points come from its own stream (seed, example index): example 2 gets the same
+  // numbers in a batch whose other rows (and classes) differ.
+  Tensor<double> other = seeded_uniform<double>({3, 10}, 73, 0.0, 1.0);
+  for (std::size_t i = 0; i < 10; ++i) other(2, i) = x(2, i);
+  const NeFLAGResult<double> again = neflag(out, other, {2, 0, 2}, options);
+  for (std::size_t i = 0; i < 10; ++i) CHECK(again.attributions(2, i) == by_n[2](2, i));
+}
+
+TEST_CASE("neflag random: a field with no inflow stops at the stated cap and reports it") {
+  const ExplainedOutput<double> flat{[](const Var<double>& z) { return sum(z, {1}, true) * 0.0; }};
+  const Tensor<double> x = seeded_uniform<double>({2, 4}, 81, 0.0, 1.0);
+  NeFLAGOptions options;
+  options.search = NeFLAGSearch::random;
+  options.output = OutputKind::logit;
+  options.points = 5;
+  options.max_draws_per_point = 3;
+  const NeFLAGResult<double> r = neflag(flat, x, {0, 0}, options);
+  CHECK(r.negative_points == std::vector<std::size_t>{0, 0});
+  CHECK(r.gradient_evaluations == 2 * 5 * 3);  // every example drew its cap, 3 per point
+  for (double a : r.attributions) CHECK(a == 0.0);
 }
