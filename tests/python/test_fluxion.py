@@ -323,3 +323,16 @@ def test_train_learns_a_separable_synthetic_set(tmp_path):
     assert [h["epoch"] for h in history] == [1, 2]
     assert history[-1]["test_accuracy"] == 1.0
     assert history[-1]["loss"] < history[0]["loss"]
+
+
+def test_model_properties_and_smooth_beta_is_smooth_then_explain():
+    m = fluxion.build_model(LINEAR)
+    described = json.loads(m.description)
+    assert described["input_shape"] == [4] and described["layers"][0]["type"] == "linear"
+    assert m.input_shape == [4] and m.output_shape == [3] and m.source == "description"
+    relu = fluxion.build_model("mlp", seed=2)
+    x = np.random.default_rng(1).random((2, 1, 28, 28))
+    np.testing.assert_array_equal(fluxion.explain(relu, x, method="saliency", target=1, smooth_beta=10),
+                                  fluxion.explain(fluxion.smooth(relu, 10), x, method="saliency", target=1))
+    assert not np.array_equal(fluxion.explain(relu, x, method="saliency", target=1),
+                              fluxion.explain(relu, x, method="saliency", target=1, smooth_beta=10))
