@@ -1,6 +1,7 @@
 // The steps of make_op that do not depend on an op's formulas (make_op.hpp).
 #include "autodiff/make_op.hpp"
 
+#include <algorithm>
 #include <stdexcept>
 #include <string>
 
@@ -54,29 +55,44 @@ Var<T> lift(const Var<T>& t, std::size_t out_rank) {
   return reshape(t, lifted);
 }
 
+namespace {
+
+// Is s exactly [k, ...out]? (compared in place: this runs for every tangent term)
+bool is_tangent_shape(const Shape& s, std::size_t k, const Shape& out) {
+  return s.size() == out.size() + 1 && s[0] == k && std::equal(out.begin(), out.end(), s.begin() + 1);
+}
+
+Shape tangent_shape(std::size_t k, const Shape& out) {
+  Shape s{k};
+  s.insert(s.end(), out.begin(), out.end());
+  return s;
+}
+
+}  // namespace
+
 template <class T>
 Var<T> add_tangent_term(const Var<T>& sum, const Var<T>& term, const Shape& out, Op op, std::size_t input) {
   const Var<T> lifted = lift(term, out.size());
-  Shape target = out;
-  target.insert(target.begin(), lifted.shape()[0]);
-  bool broadcasts = lifted.rank() == target.size();
-  for (std::size_t a = 0; broadcasts && a < target.size(); ++a)
-    broadcasts = lifted.shape()[a] == target[a] || lifted.shape()[a] == 1;
-  if (!broadcasts)
-    throw std::logic_error("JVP term " + std::to_string(input) + " of " + op_name(op) + " returned shape " +
-                           shape_str(term.shape()) + ", which does not broadcast to " + shape_str(target));
-  const Var<T> fitted = lifted.shape() == target ? lifted : broadcast_to(lifted, target);
+  const Shape& s = lifted.shape();
+  Var<T> fitted = lifted;
+  if (!is_tangent_shape(s, s[0], out)) {
+    bool broadcasts = s.size() == out.size() + 1;
+    for (std::size_t a = 0; broadcasts && a < out.size(); ++a) broadcasts = s[a + 1] == out[a] || s[a + 1] == 1;
+    if (!broadcasts)
+      throw std::logic_error("JVP term " + std::to_string(input) + " of " + op_name(op) + " returned shape " +
+                             shape_str(term.shape()) + ", which does not broadcast to " +
+                             shape_str(tangent_shape(s[0], out)));
+    fitted = broadcast_to(lifted, tangent_shape(s[0], out));
+  }
   return sum.defined() ? add(sum, fitted) : fitted;
 }
 
 template <class T>
 void set_tangent(Node<T>& node, Var<T> tangent, std::size_t k) {
-  Shape expected = node.shape;
-  expected.insert(expected.begin(), k);
-  if (!tangent.defined() || tangent.shape() != expected)
+  if (!tangent.defined() || !is_tangent_shape(tangent.shape(), k, node.shape))
     throw std::logic_error("JVP rule of " + op_name(node.op) + " returned shape " +
                            (tangent.defined() ? shape_str(tangent.shape()) : std::string("(none)")) + ", expected " +
-                           shape_str(expected));
+                           shape_str(tangent_shape(k, node.shape)));
   node.tangent = std::move(tangent);
 }
 
