@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <limits>
 
 #include "autodiff/errors.hpp"
@@ -118,30 +119,31 @@ Tensor<T> jvp(const Function<T>& f, const Tensor<T>& x, const Tensor<T>& v) {
 
 // Forward-over-reverse: the tangent of ∇f in direction v is H v. The reverse
 // sweep inside gradient_of is made of ops, so the gradient comes out with a
-// tangent when x carries one.
+// tangent when x carries one. (Below, std::cref(f) hands f to gradient_of
+// without copying it: a Function may hold a whole model, and f outlives the call.)
 template <class T>
 Tensor<T> hvp_batched(const Function<T>& f, const Tensor<T>& x, const Tensor<T>& V) {
   check_tangents(x, V, "hvp");
-  return jvp_batched(gradient_of(f), x, V);
+  return jvp_batched(gradient_of<T>(std::cref(f)), x, V);
 }
 
 template <class T>
 Tensor<T> hvp(const Function<T>& f, const Tensor<T>& x, const Tensor<T>& v) {
-  return jvp(gradient_of(f), x, v);
+  return jvp(gradient_of<T>(std::cref(f)), x, v);
 }
 
 // Reverse-over-reverse: H v = ∇_x ⟨∇f(x), v⟩, differentiating the gradient graph.
 template <class T>
 Tensor<T> hvp_reverse(const Function<T>& f, const Tensor<T>& x, const Tensor<T>& v) {
   NoForwardGuard reverse_only;
-  const Function<T> gradient = gradient_of(f);
+  const Function<T> gradient = gradient_of<T>(std::cref(f));
   const Var<T> direction(v);
   return grad(Function<T>([&](const Var<T>& z) { return sum(gradient(z) * direction); }), x);
 }
 
 template <class T>
 Tensor<T> hessian(const Function<T>& f, const Tensor<T>& x, std::size_t chunk) {
-  return jacobian(gradient_of(f), x, chunk);
+  return jacobian(gradient_of<T>(std::cref(f)), x, chunk);
 }
 
 template <class T>
