@@ -35,7 +35,6 @@
 
 #include <cstddef>
 #include <memory>
-#include <tuple>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -47,18 +46,35 @@ namespace fluxion {
 template <class T>
 using Vars = std::vector<Var<T>>;
 
+/// A list of terms, term 0 first. (Not a std::tuple: a tuple is never
+/// trivially copyable, and std::function keeps only a trivially copyable
+/// rule in place; any other costs one allocation per recorded node.)
+template <class... Terms>
+struct TermList {};
+template <class First, class... Rest>
+struct TermList<First, Rest...> {
+  First first;
+  TermList<Rest...> rest;
+};
+
+inline TermList<> term_list() { return {}; }
+template <class First, class... Rest>
+TermList<First, Rest...> term_list(First first, Rest... rest) {
+  return {std::move(first), term_list(std::move(rest)...)};
+}
+
 /// The tangent terms of an op, one per input: term_i = ∂y/∂a_i · ȧ_i.
 template <class... Terms>
 struct Jvp {
-  explicit Jvp(Terms... t) : terms(std::move(t)...) {}
-  std::tuple<Terms...> terms;
+  explicit Jvp(Terms... t) : terms(term_list(std::move(t)...)) {}
+  TermList<Terms...> terms;
 };
 
 /// The cotangent terms of an op, one per input: term_i = ḡ · ∂y/∂a_i.
 template <class... Terms>
 struct Vjp {
-  explicit Vjp(Terms... t) : terms(std::move(t)...) {}
-  std::tuple<Terms...> terms;
+  explicit Vjp(Terms... t) : terms(term_list(std::move(t)...)) {}
+  TermList<Terms...> terms;
 };
 
 /// One tangent rule for the whole op: rule(inputs, tangents) = ẏ, [k, ...y].
@@ -98,12 +114,13 @@ void set_tangent(Node<T>& node, Var<T> tangent, std::size_t k);
 /// Throws logic_error unless the rule has one term per input (kind: "JVP" or "VJP").
 void check_term_count(Op op, const char* kind, std::size_t terms, std::size_t inputs);
 
-// f(i, term_i) for i = 0, 1, … over a tuple of terms.
-template <class Tuple, class F>
-void for_each_term(const Tuple& terms, F&& f) {
-  [&]<std::size_t... i>(std::index_sequence<i...>) {
-    (f(i, std::get<i>(terms)), ...);
-  }(std::make_index_sequence<std::tuple_size_v<Tuple>>{});
+// f(i, term_i) for i = first, first + 1, … over a list of terms.
+template <class F>
+void for_each_term(const TermList<>&, F&&, std::size_t = 0) {}
+template <class F, class First, class... Rest>
+void for_each_term(const TermList<First, Rest...>& terms, F&& f, std::size_t first = 0) {
+  f(first, terms.first);
+  for_each_term(terms.rest, f, first + 1);
 }
 
 // Does this term take the output y: term(inputs, y, x)?

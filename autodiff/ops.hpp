@@ -33,7 +33,7 @@ namespace fluxion {
 
 // ---- composites (composite.cpp) ------------------------------------------
 
-/// A constant (no gradient) from a tensor or a scalar.
+/// A constant (no gradient) holding `value`.
 template <class T> Var<T> constant(Tensor<T> value);
 /// A constant of rank 0 (shape []), which broadcasts against any tensor.
 template <class T> Var<T> scalar(T value);

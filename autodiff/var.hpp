@@ -11,12 +11,12 @@
 // before the op's output, creation order is a topological order of the graph:
 // reverse mode walks it backwards (see backward.cpp), no recursion needed.
 //
-// Every primitive op is created through `make_op` (autodiff/make_op.hpp),
-// which records the VJP rule (for reverse mode) and immediately evaluates the
-// JVP rule (forward mode) when an input carries a tangent. Both rules are
-// written with Var ops, so the derivative computations are themselves
-// differentiable: that is what makes grad-of-grad and forward-over-reverse
-// Hessian-vector products exact.
+// Every primitive op is created through `make_op` (autodiff/make_op.hpp)
+// from one formula per input: it records the VJP terms (for reverse mode)
+// and at once evaluates the JVP terms of the inputs that carry a tangent
+// (forward mode). The terms are written with Var ops, so the derivative
+// computations are themselves differentiable: that is what makes
+// grad-of-grad and forward-over-reverse Hessian-vector products exact.
 #pragma once
 
 #include <cstdint>

@@ -9,6 +9,7 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 
 #include <doctest/doctest.h>
 
@@ -58,6 +59,11 @@ V plain_add(const V& a, const V& b) {
                          Vjp{[](const Vars<double>&, const V& g) { return g; },
                              [](const Vars<double>&, const V& g) { return g; }});
 }
+
+// A rule of captureless terms is trivially copyable: std::function keeps it
+// in place, so recording a node allocates no rule (make_op.hpp, TermList).
+const auto pass_through = [](const Vars<double>&, const V& g) { return g; };
+static_assert(std::is_trivially_copyable_v<Vjp<decltype(pass_through), decltype(pass_through)>>);
 
 std::string logic_error_message(const std::function<void()>& make) {
   try {
