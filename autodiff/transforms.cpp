@@ -161,9 +161,12 @@ Tensor<T> jacobian(const Function<T>& f, const Tensor<T>& x, std::size_t chunk) 
     }
     std::copy(cols.data(), cols.data() + count * m, Jt.data() + start * m);
   }
-  Tensor<T> J(Shape{m, d});
-  for (std::size_t i = 0; i < m; ++i)
-    for (std::size_t j = 0; j < d; ++j) J(i, j) = Jt(j, i);
+  // J = Jtᵀ, on the raw row-major buffers (a d×d Hessian is 600k entries at d = 784)
+  Tensor<T> J = Tensor<T>::from_shape({m, d});
+  const T* from = Jt.data();
+  T* to = J.data();
+  for (std::size_t j = 0; j < d; ++j)
+    for (std::size_t i = 0; i < m; ++i) to[i * d + j] = from[j * m + i];
   return J;
 }
 
