@@ -56,9 +56,8 @@ Tensor<T> with_leading(const Tensor<T>& v) {
 
 template <class T>
 Tensor<T> drop_leading(Tensor<T> V) {
-  Shape s = shape_of(V);
-  s.erase(s.begin());
-  V.reshape(s);
+  const Shape s = shape_of(V);  // [1, ...]
+  V.reshape(Shape(s.begin() + (s.empty() ? 0 : 1), s.end()));
   return V;
 }
 
@@ -148,25 +147,20 @@ Tensor<T> hessian(const Function<T>& f, const Tensor<T>& x, std::size_t chunk) {
 
 template <class T>
 Tensor<T> jacobian(const Function<T>& f, const Tensor<T>& x, std::size_t chunk) {
-  std::size_t d = x.size();
+  const std::size_t d = x.size();
   if (chunk == 0) chunk = d;
-  Tensor<T> Jt;  // [d, m]: row j = J e_j
-  std::size_t m = 0;
+  Tensor<T> J = Tensor<T>::from_shape({0, d});  // [m, d]: column j = J e_j
   for (std::size_t start = 0; start < d; start += chunk) {
-    std::size_t count = std::min(chunk, d - start);
-    Tensor<T> cols = jvp_batched(f, x, identity_directions<T>(shape_of(x), start, count));
-    if (start == 0) {
-      m = cols.size() / count;
-      Jt = Tensor<T>::from_shape({d, m});
-    }
-    std::copy(cols.data(), cols.data() + count * m, Jt.data() + start * m);
+    const std::size_t count = std::min(chunk, d - start);
+    // [count, ...f(x).shape]: row c = J e_{start+c}, written into column start + c
+    const Tensor<T> columns = jvp_batched(f, x, identity_directions<T>(shape_of(x), start, count));
+    const std::size_t m = columns.size() / count;
+    if (start == 0) J = Tensor<T>::from_shape({m, d});
+    const T* from = columns.data();
+    T* to = J.data();
+    for (std::size_t c = 0; c < count; ++c)
+      for (std::size_t i = 0; i < m; ++i) to[i * d + start + c] = from[c * m + i];
   }
-  // J = Jtᵀ, on the raw row-major buffers (a d×d Hessian is 600k entries at d = 784)
-  Tensor<T> J = Tensor<T>::from_shape({m, d});
-  const T* from = Jt.data();
-  T* to = J.data();
-  for (std::size_t j = 0; j < d; ++j)
-    for (std::size_t i = 0; i < m; ++i) to[i * d + j] = from[j * m + i];
   return J;
 }
 
