@@ -16,14 +16,11 @@ GradientAndHessianProducts<T> gradient_and_hessian_products(const ExplainedOutpu
   if (shape_of(directions) != expected)
     throw ShapeError("gradient_and_hessian_products: directions " + shape_str(shape_of(directions)) +
                      " must be [k] + points " + shape_str(shape_of(points)));
-  Var<T> dual = make_dual(Var<T>(points, true), Var<T>(directions));
-  Var<T> total = sum(explained_output(out, dual, targets));
-  Var<T> g = grad<T>({total}, {dual})[0];
-  GradientAndHessianProducts<T> result;
-  result.gradients = g.value();
-  // A model that is linear in x gives a gradient without a tangent: H = 0.
-  result.hessian_products = g.has_tangent() ? g.tangent().value() : filled<T>(expected, T(0));
-  return result;
+  // f(x) = Σ_p f_p(x_p); the jvp of x ↦ ∇f(x) in directions V gives ∇f and H V
+  // (zeros for a model linear in x) from one forward-over-reverse sweep.
+  const Function<T> total = [&](const Var<T>& x) { return sum(explained_output(out, x, targets)); };
+  ValueAndTangents<T> sweep = value_and_jvp_batched(gradient_of(total), points, directions);
+  return {std::move(sweep.value), std::move(sweep.tangents)};
 }
 
 template <class T>

@@ -43,6 +43,21 @@ SweepGraph<T> reachable_in_topological_order(const std::vector<Var<T>>& roots) {
   return graph;
 }
 
+// A VJP term has the output's shape; where broadcasting stretched the input,
+// its cotangent is the term summed over the stretched axes. A term that no
+// input shape could have broadcast to is returned as it is (the caller's
+// shape check then names the rule).
+template <class T>
+Var<T> summed_to_input(const Var<T>& term, const Shape& input) {
+  const Shape& s = term.shape();
+  if (s == input || s.size() < input.size()) return term;
+  for (std::size_t a = 0; a < input.size(); ++a) {
+    const std::size_t d = input[input.size() - 1 - a];
+    if (d != 1 && d != s[s.size() - 1 - a]) return term;
+  }
+  return sum_to(term, input);
+}
+
 // The reverse sweep. `keep(node, cotangent)` receives the cotangent of each
 // target reached (targets empty = every leaf).
 template <class T, class Keep>
@@ -74,16 +89,19 @@ void reverse_sweep(const std::vector<Var<T>>& roots, const std::vector<Var<T>>& 
     cotangent[i] = Var<T>();
     if (is_target(n)) keep(n, g);
     if (!n->vjp) continue;
-    std::vector<Var<T>> in_grads = n->vjp(n->inputs, Var<T>(graph.order[i]), g);
+    const Var<T> output(graph.order[i]);
     for (std::size_t j = 0; j < n->inputs.size(); ++j) {
       const Var<T>& in = n->inputs[j];
-      if (j >= in_grads.size() || !in_grads[j].defined() || !in.requires_grad()) continue;
+      if (!in.requires_grad()) continue;
       const std::size_t target = graph.at(in.node().get());
       if (!matters[target]) continue;
-      if (in_grads[j].shape() != in.shape())
-        throw std::logic_error("VJP rule of " + n->op + " returned a cotangent of shape " +
-                               shape_str(in_grads[j].shape()) + " for an input of shape " + shape_str(in.shape()));
-      accumulate(target, in_grads[j]);
+      const Var<T> term = n->vjp(j, n->inputs, output, g);  // ḡ · ∂y/∂a_j, the output's shape
+      if (!term.defined()) continue;                         // the rule says: no gradient
+      const Var<T> in_grad = summed_to_input(term, in.shape());
+      if (in_grad.shape() != in.shape())
+        throw std::logic_error("VJP rule of " + op_name(n->op) + " returned a cotangent of shape " +
+                               shape_str(term.shape()) + " for an input of shape " + shape_str(in.shape()));
+      accumulate(target, in_grad);
     }
   }
 }

@@ -3,9 +3,12 @@
 // The graph's nodes are numbered in creation order, which is a topological
 // order (inputs are created before the ops that use them). So reverse mode
 // is one loop over the reachable nodes sorted by decreasing number: each
-// node's cotangent is complete when it is reached, its VJP rule turns it
-// into cotangents of its inputs, which are added up (a node used twice gets
-// the sum). No recursion: a 100,000-node chain costs 100,000 iterations.
+// node's cotangent ḡ is complete when it is reached; for every input that
+// requires grad (and leads to a wanted gradient) the rule's VJP term turns ḡ
+// into ḡ · ∂y/∂a_i, which the sweep sums over the axes broadcasting
+// stretched, down to the input's shape; the cotangents arriving at a node are
+// added up (a node used twice gets the sum). No recursion: a 100,000-node
+// chain costs 100,000 iterations.
 #pragma once
 
 #include <vector>

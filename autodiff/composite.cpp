@@ -1,5 +1,7 @@
 // Composite ops: built only from primitives, so every derivative (any order,
 // forward or reverse) comes from the rule table with no extra code.
+#include <string>
+
 #include "autodiff/errors.hpp"
 #include "autodiff/ops.hpp"
 
@@ -26,10 +28,13 @@ Var<T> square(const Var<T>& x) {
 // mean = Σ_axes x / (number of summed elements)
 template <class T>
 Var<T> mean(const Var<T>& x, std::vector<int> axes, bool keepdims) {
-  std::size_t count = 1;
-  if (axes.empty()) count = x.numel();
-  else
-    for (int a : axes) count *= x.shape()[a < 0 ? a + static_cast<int>(x.rank()) : a];
+  const int rank = static_cast<int>(x.rank());
+  std::size_t count = axes.empty() ? x.numel() : 1;
+  for (int a : axes) {
+    if (a < -rank || a >= rank)
+      throw ShapeError("mean: axis " + std::to_string(a) + " out of range for rank " + std::to_string(rank));
+    count *= x.shape()[static_cast<std::size_t>(a < 0 ? a + rank : a)];
+  }
   return scale(sum(x, axes, keepdims), T(1) / static_cast<T>(count));
 }
 

@@ -2,35 +2,14 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <limits>
-#if defined(__GLIBC__)
-#include <malloc.h>
-#endif
 
 #include "autodiff/errors.hpp"
 
 namespace fluxion {
 
 namespace {
-
-// Memory policy for big tensors. A batched sweep with k tangent directions
-// makes tensors k times the size of the activations (a CNN Hessian chunk of
-// k = 196 directions: 15-40 MB each), created and freed hundreds of times.
-// By default glibc serves blocks ≥ 32 MB with mmap and gives freed heap
-// memory back to the OS, so every new tensor page-faults on each 4 KiB page
-// it touches: measured 7× the arithmetic for the CNN Hessian (3.1 s → 0.45 s
-// of CPU time). Serving blocks up to 256 MB from the heap and keeping up to
-// 512 MB of freed memory for reuse (what a caching allocator does) removes
-// that cost; the price is that the process keeps its peak heap.
-struct KeepFreedTensorMemory {
-  KeepFreedTensorMemory() {
-#if defined(__GLIBC__)
-    mallopt(M_MMAP_THRESHOLD, 256 << 20);
-    mallopt(M_TRIM_THRESHOLD, 512 << 20);
-#endif
-  }
-};
-const KeepFreedTensorMemory keep_freed_tensor_memory;
 
 // Σ f(x) if f is not scalar, so that "the gradient" is always defined.
 template <class T>
@@ -77,13 +56,25 @@ Tensor<T> with_leading(const Tensor<T>& v) {
 
 template <class T>
 Tensor<T> drop_leading(Tensor<T> V) {
-  Shape s = shape_of(V);
-  s.erase(s.begin());
-  V.reshape(s);
+  const Shape s = shape_of(V);  // [1, ...]
+  V.reshape(Shape(s.begin() + (s.empty() ? 0 : 1), s.end()));
   return V;
 }
 
 }  // namespace
+
+template <class T>
+Function<T> gradient_of(Function<T> f) {
+  return [f = std::move(f)](const Var<T>& x) {
+    const bool differentiable = grad_mode_enabled();  // record the sweep iff the caller records
+    EnableGradGuard tape(true);                       // the sweep needs f's graph, whatever the mode
+    // x itself if it is a variable, else a variable equal to x (with x's tangent, if any)
+    const Var<T> v = x.requires_grad() ? x
+                     : x.has_tangent() ? make_dual(Var<T>(x.value(), true), x.tangent())
+                                       : Var<T>(x.value(), true);
+    return grad<T>({as_scalar(f(v))}, {v}, {}, /*create_graph=*/differentiable)[0];
+  };
+}
 
 template <class T>
 ValueAndGrad<T> value_and_grad(const Function<T>& f, const Tensor<T>& x) {
@@ -108,11 +99,16 @@ Tensor<T> vjp(const Function<T>& f, const Tensor<T>& x, const Tensor<T>& u) {
 }
 
 template <class T>
-Tensor<T> jvp_batched(const Function<T>& f, const Tensor<T>& x, const Tensor<T>& V) {
+ValueAndTangents<T> value_and_jvp_batched(const Function<T>& f, const Tensor<T>& x, const Tensor<T>& V) {
   check_tangents(x, V, "jvp");
-  NoGradGuard no_graph;  // forward mode needs no tape
-  Var<T> xd = make_dual(Var<T>(x), Var<T>(V));
-  return tangent_or_zeros(f(xd), V.shape()[0]);
+  NoGradGuard no_tape;  // forward mode needs no tape (gradient_of records its own)
+  const Var<T> y = f(make_dual(Var<T>(x), Var<T>(V)));
+  return {y.value(), tangent_or_zeros(y, V.shape()[0])};
+}
+
+template <class T>
+Tensor<T> jvp_batched(const Function<T>& f, const Tensor<T>& x, const Tensor<T>& V) {
+  return value_and_jvp_batched(f, x, V).tangents;
 }
 
 template <class T>
@@ -120,65 +116,56 @@ Tensor<T> jvp(const Function<T>& f, const Tensor<T>& x, const Tensor<T>& v) {
   return drop_leading(jvp_batched(f, x, with_leading(v)));
 }
 
-// Forward-over-reverse: give x a tangent V, run f and its reverse sweep; the
-// reverse sweep is made of ops, so the gradient comes out with a tangent,
-// and the tangent of ∇f in direction v is H v.
+// Forward-over-reverse: the tangent of ∇f in direction v is H v. The reverse
+// sweep inside gradient_of is made of ops, so the gradient comes out with a
+// tangent when x carries one. (Below, std::cref(f) hands f to gradient_of
+// without copying it: a Function may hold a whole model, and f outlives the call.)
 template <class T>
 Tensor<T> hvp_batched(const Function<T>& f, const Tensor<T>& x, const Tensor<T>& V) {
   check_tangents(x, V, "hvp");
-  Var<T> xd = make_dual(Var<T>(x, true), Var<T>(V));
-  Var<T> y = as_scalar(f(xd));
-  Var<T> g = grad<T>({y}, {xd})[0];
-  return tangent_or_zeros(g, V.shape()[0]);
+  return jvp_batched(gradient_of<T>(std::cref(f)), x, V);
 }
 
 template <class T>
 Tensor<T> hvp(const Function<T>& f, const Tensor<T>& x, const Tensor<T>& v) {
-  return drop_leading(hvp_batched(f, x, with_leading(v)));
+  return jvp(gradient_of<T>(std::cref(f)), x, v);
 }
 
 // Reverse-over-reverse: H v = ∇_x ⟨∇f(x), v⟩, differentiating the gradient graph.
 template <class T>
 Tensor<T> hvp_reverse(const Function<T>& f, const Tensor<T>& x, const Tensor<T>& v) {
   NoForwardGuard reverse_only;
-  Var<T> xv(x, true);
-  Var<T> g = grad<T>({as_scalar(f(xv))}, {xv}, {}, /*create_graph=*/true)[0];
-  Var<T> gv = sum(mul(g, Var<T>(v)));
-  if (!gv.requires_grad()) return filled<T>(shape_of(x), T(0));
-  return grad<T>({gv}, {xv})[0].value();
+  const Function<T> gradient = gradient_of<T>(std::cref(f));
+  const Var<T> direction(v);
+  return grad(Function<T>([&](const Var<T>& z) { return sum(gradient(z) * direction); }), x);
 }
 
 template <class T>
 Tensor<T> hessian(const Function<T>& f, const Tensor<T>& x, std::size_t chunk) {
-  std::size_t d = x.size();
-  if (chunk == 0) chunk = d;
-  Tensor<T> H(Shape{d, d});
-  for (std::size_t start = 0; start < d; start += chunk) {
-    std::size_t count = std::min(chunk, d - start);
-    Tensor<T> rows = hvp_batched(f, x, identity_directions<T>(shape_of(x), start, count));
-    std::copy(rows.data(), rows.data() + count * d, H.data() + start * d);
-  }
-  return H;
+  return jacobian(gradient_of<T>(std::cref(f)), x, chunk);
 }
 
 template <class T>
 Tensor<T> jacobian(const Function<T>& f, const Tensor<T>& x, std::size_t chunk) {
-  std::size_t d = x.size();
+  const std::size_t d = x.size();
   if (chunk == 0) chunk = d;
-  Tensor<T> Jt;  // [d, m]: row j = J e_j
-  std::size_t m = 0;
+  Tensor<T> J = Tensor<T>::from_shape({0, d});  // [m, d]: column j = J e_j
   for (std::size_t start = 0; start < d; start += chunk) {
-    std::size_t count = std::min(chunk, d - start);
-    Tensor<T> cols = jvp_batched(f, x, identity_directions<T>(shape_of(x), start, count));
-    if (start == 0) {
-      m = cols.size() / count;
-      Jt = Tensor<T>::from_shape({d, m});
-    }
-    std::copy(cols.data(), cols.data() + count * m, Jt.data() + start * m);
+    const std::size_t count = std::min(chunk, d - start);
+    // [count, ...f(x).shape]: row c = J e_{start+c}, written into column start + c
+    const Tensor<T> columns = jvp_batched(f, x, identity_directions<T>(shape_of(x), start, count));
+    const std::size_t m = columns.size() / count;
+    if (start == 0) J = Tensor<T>::from_shape({m, d});
+    // A transpose, in tiles of 32×32 so that both sides stay in cache (a
+    // 784×784 Hessian is 4.9 MB; an untiled strided write misses on every entry).
+    const T* from = columns.data();
+    T* to = J.data();
+    constexpr std::size_t tile = 32;
+    for (std::size_t c0 = 0; c0 < count; c0 += tile)
+      for (std::size_t i0 = 0; i0 < m; i0 += tile)
+        for (std::size_t c = c0; c < std::min(c0 + tile, count); ++c)
+          for (std::size_t i = i0; i < std::min(i0 + tile, m); ++i) to[i * d + start + c] = from[c * m + i];
   }
-  Tensor<T> J(Shape{m, d});
-  for (std::size_t i = 0; i < m; ++i)
-    for (std::size_t j = 0; j < d; ++j) J(i, j) = Jt(j, i);
   return J;
 }
 
@@ -234,6 +221,9 @@ double gradcheck(const Function<double>& f, const Tensor<double>& x, double h) {
 }
 
 #define FLUXION_INSTANTIATE(T)                                                             \
+  template Function<T> gradient_of(Function<T>);                                           \
+  template ValueAndTangents<T> value_and_jvp_batched(const Function<T>&, const Tensor<T>&,  \
+                                                     const Tensor<T>&);                     \
   template ValueAndGrad<T> value_and_grad(const Function<T>&, const Tensor<T>&);           \
   template Tensor<T> grad(const Function<T>&, const Tensor<T>&);                           \
   template Tensor<T> vjp(const Function<T>&, const Tensor<T>&, const Tensor<T>&);          \

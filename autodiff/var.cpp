@@ -4,6 +4,7 @@
 #include <stdexcept>
 
 #include "autodiff/errors.hpp"
+#include "autodiff/memory_policy.hpp"
 
 namespace fluxion {
 
@@ -11,7 +12,23 @@ namespace {
 std::atomic<std::uint64_t> next_node_id{1};
 thread_local bool grad_mode = true;
 thread_local bool forward_mode = true;
+// Every program that makes graph nodes links this file, so this is where the
+// tensor memory policy is installed (memory_policy.hpp).
+[[maybe_unused]] const bool tensor_memory_policy_installed = install_tensor_memory_policy();
 }  // namespace
+
+// The names, in the order of enum class Op (var.hpp).
+const std::string& op_name(Op op) {
+  static const std::string names[] = {
+      "leaf",
+      "dual",
+#define FLUXION_PRIMITIVE(name, parameters) #name,
+#include "autodiff/primitives.def"
+#undef FLUXION_PRIMITIVE
+      "custom",
+  };
+  return names[static_cast<std::size_t>(op)];
+}
 
 bool grad_mode_enabled() { return grad_mode; }
 bool forward_mode_enabled() { return forward_mode; }
@@ -138,58 +155,23 @@ Var<T> Var<T>::detach() const {
 }
 
 template <class T>
-const std::string& Var<T>::op_name() const {
+Op Var<T>::op() const {
+  if (!node_) throw std::logic_error("use of an undefined Var");
   return node_->op;
 }
 
 template <class T>
+const std::string& Var<T>::op_name() const {
+  return fluxion::op_name(op());
+}
+
+template <class T>
 std::uint64_t Var<T>::id() const {
+  if (!node_) throw std::logic_error("use of an undefined Var");
   return node_->id;
 }
 
-// ---- make_op -------------------------------------------------------------
-
-template <class T>
-Var<T> make_op(const char* name, std::vector<Var<T>> inputs, Tensor<T> value,
-               const JvpRule<T>& jvp, VjpRule<T> vjp) {
-  bool needs_grad = false;
-  bool has_tangent = false;
-  for (const auto& in : inputs) {
-    needs_grad = needs_grad || in.requires_grad();
-    has_tangent = has_tangent || in.has_tangent();
-  }
-  needs_grad = needs_grad && grad_mode_enabled();
-  auto node = std::make_shared<Node<T>>(std::move(value), needs_grad);
-  node->op = name;
-
-  if (has_tangent && forward_mode_enabled()) {
-    std::vector<Var<T>> tangents;
-    tangents.reserve(inputs.size());
-    std::size_t k = 0;
-    for (const auto& in : inputs) {
-      tangents.push_back(in.tangent());
-      if (in.has_tangent()) {
-        std::size_t ki = in.tangent().shape()[0];
-        if (k != 0 && ki != k)
-          throw ShapeError(std::string(name) + ": inputs carry different numbers of tangent directions (" +
-                           std::to_string(k) + " and " + std::to_string(ki) + ")");
-        k = ki;
-      }
-    }
-    NoForwardGuard no_nested_tangents;
-    node->tangent = jvp(inputs, tangents);
-    Shape expected = node->shape;
-    expected.insert(expected.begin(), k);
-    if (node->tangent.shape() != expected)
-      throw std::logic_error(std::string("JVP rule of ") + name + " returned shape " +
-                             shape_str(node->tangent.shape()) + ", expected " + shape_str(expected));
-  }
-  if (needs_grad) {
-    node->inputs = std::move(inputs);
-    node->vjp = std::move(vjp);
-  }
-  return Var<T>(std::move(node));
-}
+// ---- make_dual -----------------------------------------------------------
 
 template <class T>
 Var<T> make_dual(const Var<T>& primal, const Var<T>& tangent) {
@@ -200,13 +182,11 @@ Var<T> make_dual(const Var<T>& primal, const Var<T>& tangent) {
                      " does not match [k] + primal shape " + shape_str(primal.shape()));
   bool needs_grad = primal.requires_grad() && grad_mode_enabled();
   auto node = std::make_shared<Node<T>>(primal.value(), needs_grad);
-  node->op = "dual";
+  node->op = Op::dual;
   node->tangent = tangent;
   if (needs_grad) {
     node->inputs = {primal};
-    node->vjp = [](const std::vector<Var<T>>&, const Var<T>&, const Var<T>& g) {
-      return std::vector<Var<T>>{g};
-    };
+    node->vjp = [](std::size_t, const std::vector<Var<T>>&, const Var<T>&, const Var<T>& g) { return g; };
   }
   return Var<T>(std::move(node));
 }
@@ -215,10 +195,6 @@ template class Var<float>;
 template class Var<double>;
 template struct Node<float>;
 template struct Node<double>;
-template Var<float> make_op(const char*, std::vector<Var<float>>, Tensor<float>, const JvpRule<float>&,
-                            VjpRule<float>);
-template Var<double> make_op(const char*, std::vector<Var<double>>, Tensor<double>,
-                             const JvpRule<double>&, VjpRule<double>);
 template Var<float> make_dual(const Var<float>&, const Var<float>&);
 template Var<double> make_dual(const Var<double>&, const Var<double>&);
 

@@ -1,7 +1,8 @@
-// Var: a differentiable value. The graph node behind it, and how ops are made.
+// Var: a differentiable value. The graph node behind it, and the list of ops.
 //
 // A `Var<T>` is a handle (shared pointer) to a `Node<T>`. A node holds
-//   - its value (a Tensor),
+//   - its value (a Tensor) and the primitive that made it (`Op`, one
+//     enumerator per line of autodiff/primitives.def),
 //   - if it requires a gradient: the input Vars and the op's VJP rule,
 //   - if forward mode is active: its tangent, itself a Var with one extra
 //     leading axis of k directions: shape [k, ...value shape].
@@ -10,10 +11,11 @@
 // before the op's output, creation order is a topological order of the graph:
 // reverse mode walks it backwards (see backward.cpp), no recursion needed.
 //
-// Every primitive op is created through `make_op`, which records the VJP rule
-// (for reverse mode) and immediately evaluates the JVP rule (forward mode)
-// when an input carries a tangent. Both rules are written with Var ops, so the
-// derivative computations are themselves differentiable: that is what makes
+// Every primitive op is created through `make_op` (autodiff/make_op.hpp)
+// from one formula per input: it records the VJP terms (for reverse mode)
+// and at once evaluates the JVP terms of the inputs that carry a tangent
+// (forward mode). The terms are written with Var ops, so the derivative
+// computations are themselves differentiable: that is what makes
 // grad-of-grad and forward-over-reverse Hessian-vector products exact.
 #pragma once
 
@@ -29,6 +31,21 @@ namespace fluxion {
 
 template <class T>
 struct Node;
+
+/// What made a node: a leaf, a dual (make_dual), a primitive of the table
+/// autodiff/primitives.def (Op::mul, Op::tanh, …), or an op written outside
+/// the table (a test's deliberately wrong rule).
+enum class Op : std::uint8_t {
+  leaf,
+  dual,
+#define FLUXION_PRIMITIVE(name, parameters) name,
+#include "autodiff/primitives.def"
+#undef FLUXION_PRIMITIVE
+  custom,
+};
+
+/// The op's name as the table spells it: "mul", "tanh", …; "leaf", "dual", "custom".
+const std::string& op_name(Op op);
 
 template <class T>
 class Var {
@@ -73,7 +90,9 @@ class Var {
   /// The same value, cut off from the graph and from tangents.
   Var<T> detach() const;
 
-  /// The primitive that made this node ("mul", "tanh", …; "leaf" for leaves).
+  /// The primitive that made this node (Op::mul, …; Op::leaf for leaves).
+  Op op() const;
+  /// Its name: "mul", "tanh", …; "leaf" for leaves.
   const std::string& op_name() const;
   /// Creation number: inputs always have smaller ids (a topological order).
   std::uint64_t id() const;
@@ -86,18 +105,13 @@ class Var {
   std::shared_ptr<Node<T>> node_;
 };
 
-/// JVP rule: given the op's inputs and their tangents (undefined Var where an
-/// input has none; every defined tangent has shape [k, ...input shape]),
-/// return the output's tangent [k, ...output shape].
+/// The VJP rule a node keeps for the reverse sweep: given input i, the inputs,
+/// the output y and its cotangent ḡ, the term ā_i = ḡ · ∂y/∂a_i in the
+/// output's shape; the sweep sums it over broadcast axes to the input's shape
+/// (make_op.hpp builds it from one formula per input).
 template <class T>
-using JvpRule = std::function<Var<T>(const std::vector<Var<T>>& inputs,
-                                     const std::vector<Var<T>>& tangents)>;
-
-/// VJP rule: given the inputs, the output and the output's cotangent ḡ,
-/// return one cotangent per input (undefined Var for "no gradient").
-template <class T>
-using VjpRule = std::function<std::vector<Var<T>>(const std::vector<Var<T>>& inputs,
-                                                  const Var<T>& output, const Var<T>& grad)>;
+using VjpRule = std::function<Var<T>(std::size_t input, const std::vector<Var<T>>& inputs, const Var<T>& output,
+                                     const Var<T>& grad)>;
 
 template <class T>
 struct Node {
@@ -105,7 +119,7 @@ struct Node {
   Shape shape;
   bool requires_grad = false;
   std::uint64_t id = 0;
-  std::string op = "leaf";
+  Op op = Op::leaf;
   std::vector<Var<T>> inputs;   // kept only when requires_grad
   VjpRule<T> vjp;               // empty for leaves
   Var<T> tangent;               // forward mode
@@ -115,13 +129,6 @@ struct Node {
   Node(Tensor<T> v, bool rg);
   ~Node();  // iterative: a 100k-node chain must not overflow the stack
 };
-
-/// Create the node of a primitive op: value already computed by the forward
-/// kernel; the VJP rule is recorded if grad mode is on and an input requires
-/// grad; the JVP rule runs now if forward mode is on and an input has a tangent.
-template <class T>
-Var<T> make_op(const char* name, std::vector<Var<T>> inputs, Tensor<T> value,
-               const JvpRule<T>& jvp, VjpRule<T> vjp);
 
 /// A new leaf equal to `primal` whose tangent is `tangent` ([k, ...shape]).
 /// Gradients flow through to `primal` (it is an identity op).

@@ -216,8 +216,8 @@ int main() {
       for (std::size_t i = 0; i < big_d; ++i) {
         Tensor<double> e = filled<double>({big_d}, 0.0);
         e(i) = 1;
-        const Tensor<double> row = hvp(g, xb, e);
-        std::copy(row.begin(), row.end(), H.begin() + i * big_d);
+        const Tensor<double> column = hvp(g, xb, e);  // H e_i, column i of H = ∂(∇g)/∂x
+        for (std::size_t r = 0; r < big_d; ++r) H(r, i) = column(r);
       }
       return H;
     };

@@ -22,6 +22,7 @@
 #include <doctest/doctest.h>
 
 #include "autodiff/autodiff.hpp"
+#include "autodiff/make_op.hpp"
 #include "tests/autodiff/check_derivatives.hpp"
 
 using namespace fluxion;
@@ -43,13 +44,9 @@ Tensor<T> vec(std::initializer_list<double> values) {
 Var<double> cube_with_vjp(const Var<double>& x, std::function<Var<double>(const Var<double>&, const Var<double>&)> vjp) {
   Tensor<double> v = x.value() * x.value() * x.value();
   return make_op<double>(
-      "cube_for_test", {x}, std::move(v),
-      [](const std::vector<Var<double>>& in, const std::vector<Var<double>>& t) {
-        return mul(t[0], scale(square(in[0]), 3.0));
-      },
-      [vjp](const std::vector<Var<double>>& in, const Var<double>&, const Var<double>& g) {
-        return std::vector<Var<double>>{vjp(in[0], g)};
-      });
+      Op::custom, {x}, std::move(v),
+      Jvp{[](const Vars<double>& in, const Var<double>& t) { return mul(t, scale(square(in[0]), 3.0)); }},
+      Vjp{[vjp](const Vars<double>& in, const Var<double>& g) { return vjp(in[0], g); }});
 }
 
 }  // namespace

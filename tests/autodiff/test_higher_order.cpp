@@ -1,5 +1,6 @@
 // Third derivatives through nested transforms, against closed forms; and the
-// derivative conventions of the non-smooth ops relu and step.
+// derivative convention of the non-smooth op relu (step, a constant, is checked
+// by value in test_primitives.cpp).
 //
 // Closed forms (t = tanh x, sech²x = 1/cosh²x = 1 − t²):
 //   tanh'   = sech²x
@@ -144,17 +145,3 @@ TEST_CASE("relu: derivative convention relu'(0) = 0 in every mode") {
         Tensor<double>{0.0});
 }
 
-TEST_CASE("step: 1[x > 0] is a constant with zero derivative") {
-  const Tensor<double> x = {-1.0, 0.0, 1e-300, 3.0};
-  V xv(x, true);
-  V s = step(xv);
-  CHECK(s.value() == Tensor<double>{0.0, 0.0, 1.0, 1.0});  // step(0) = 0, like relu'(0)
-  CHECK_FALSE(s.requires_grad());                           // it cuts the graph
-  // Σ step(x) does not depend on x (a.e.): gradient 0.
-  CHECK(grad(Function<double>([](const V& v) { return step(v); }), x) == filled<double>({4}, 0.0));
-  // d/dx Σ step(x)·x = step(x): the step factor is treated as a constant.
-  CHECK(grad(Function<double>([](const V& v) { return mul(step(v), v); }), x) == Tensor<double>{0.0, 0.0, 1.0, 1.0});
-  // Forward mode agrees: no tangent flows through step.
-  CHECK(jvp(Function<double>([](const V& v) { return step(v); }), x, filled<double>({4}, 1.0)) ==
-        filled<double>({4}, 0.0));
-}

@@ -82,13 +82,13 @@ TEST_CASE("element-wise unary ops") {
 }
 
 TEST_CASE("matmul: plain, transposed and batched") {
-  check("A B", [](const Vs& v) { return matmul(v[0], v[1]); }, {rnd({3, 4}, 1), rnd({4, 5}, 2)});
-  check("Aᵀ B", [](const Vs& v) { return matmul(v[0], v[1], true, false); }, {rnd({4, 3}, 1), rnd({4, 5}, 2)});
-  check("A Bᵀ", [](const Vs& v) { return matmul(v[0], v[1], false, true); }, {rnd({3, 4}, 1), rnd({5, 4}, 2)});
-  check("Aᵀ Bᵀ", [](const Vs& v) { return matmul(v[0], v[1], true, true); }, {rnd({4, 3}, 1), rnd({5, 4}, 2)});
-  check("batched A, plain B", [](const Vs& v) { return matmul(v[0], v[1]); }, {rnd({2, 3, 4}, 1), rnd({4, 5}, 2)});
-  check("plain A, batched B", [](const Vs& v) { return matmul(v[0], v[1]); }, {rnd({3, 4}, 1), rnd({2, 4, 5}, 2)});
-  check("broadcast batches", [](const Vs& v) { return matmul(v[0], v[1], true, false); },
+  check("matmul A B", [](const Vs& v) { return matmul(v[0], v[1]); }, {rnd({3, 4}, 1), rnd({4, 5}, 2)});
+  check("matmul Aᵀ B", [](const Vs& v) { return matmul(v[0], v[1], true, false); }, {rnd({4, 3}, 1), rnd({4, 5}, 2)});
+  check("matmul A Bᵀ", [](const Vs& v) { return matmul(v[0], v[1], false, true); }, {rnd({3, 4}, 1), rnd({5, 4}, 2)});
+  check("matmul Aᵀ Bᵀ", [](const Vs& v) { return matmul(v[0], v[1], true, true); }, {rnd({4, 3}, 1), rnd({5, 4}, 2)});
+  check("matmul batched A, plain B", [](const Vs& v) { return matmul(v[0], v[1]); }, {rnd({2, 3, 4}, 1), rnd({4, 5}, 2)});
+  check("matmul plain A, batched B", [](const Vs& v) { return matmul(v[0], v[1]); }, {rnd({3, 4}, 1), rnd({2, 4, 5}, 2)});
+  check("matmul broadcast batches", [](const Vs& v) { return matmul(v[0], v[1], true, false); },
         {rnd({2, 1, 4, 3}, 1), rnd({3, 4, 5}, 2)});
 }
 
@@ -260,4 +260,20 @@ TEST_CASE("composites get their derivatives from the primitives") {
   check("mse", [](const Vs& v) { return mse(v[0], v[1]); }, {z, rnd({4, 5}, 2)});
   check("mean axis", [](const Vs& v) { return mean(v[0], {0}); }, {z});
   check("transpose", [](const Vs& v) { return transpose(v[0]); }, {z});
+}
+
+// step is a constant (no rule to check against differences): by value.
+TEST_CASE("step: 1[x > 0] is a constant with zero derivative") {
+  const Tensor<double> x = {-1.0, 0.0, 1e-300, 3.0};
+  V xv(x, true);
+  V s = step(xv);
+  CHECK(s.value() == Tensor<double>{0.0, 0.0, 1.0, 1.0});  // step(0) = 0, like relu'(0)
+  CHECK_FALSE(s.requires_grad());                           // it cuts the graph
+  // Σ step(x) does not depend on x (a.e.): gradient 0.
+  CHECK(grad(Function<double>([](const V& v) { return step(v); }), x) == filled<double>({4}, 0.0));
+  // d/dx Σ step(x)·x = step(x): the step factor is treated as a constant.
+  CHECK(grad(Function<double>([](const V& v) { return mul(step(v), v); }), x) == Tensor<double>{0.0, 0.0, 1.0, 1.0});
+  // Forward mode agrees: no tangent flows through step.
+  CHECK(jvp(Function<double>([](const V& v) { return step(v); }), x, filled<double>({4}, 1.0)) ==
+        filled<double>({4}, 0.0));
 }
