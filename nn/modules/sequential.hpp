@@ -18,7 +18,7 @@
 #include <memory>
 #include <vector>
 
-#include "autodiff/transforms.hpp"
+#include "autodiff/function.hpp"
 #include "nn/modules/module.hpp"
 
 namespace fluxion {
