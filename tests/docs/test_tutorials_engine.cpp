@@ -106,6 +106,14 @@ TEST_CASE("tutorial 01 reverse mode: tape, Fluxion and finite differences agree 
   // Central differences with h = 1e-6: truncation ~h² f''' ≈ 1e-12, rounding ~1e-16/h = 1e-10.
   CHECK(run["finite_difference rel_error"] <= 1e-8);
   CHECK(run["finite_difference rel_error"] > 0);  // a finite difference is never exact here
+  // The text: at h = 1e-6 rounding dominates; the error is smallest near
+  // h ≈ (3ε)^(1/3) ≈ 7e-6 (about 1e-11) and rises on both sides of it.
+  auto fd = [&](const char* h) { return run[std::string("finite_difference h=") + h + " rel_error"]; };
+  CHECK(fd("6e-06") < fd("1e-06"));
+  CHECK(fd("6e-06") < fd("1e-05"));
+  CHECK(fd("1e-07") > fd("1e-06"));  // rounding ∝ 1/h
+  CHECK(fd("1e-04") > fd("1e-05"));  // truncation ∝ h²
+  CHECK(fd("6e-06") <= 5e-11);
   CHECK(run["gradcheck tanh_net rel_error"] <= 1e-8);
   // The printed graph: x and y are nodes 0 and 1, mul, tanh, add follow in creation order.
   CHECK(run.output.find("# node 2: mul(0, 1)") != std::string::npos);
