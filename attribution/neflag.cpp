@@ -42,22 +42,20 @@ void check_options(const NeFLAGOptions& o) {
   if (o.max_draws_per_point < 1) throw ArgumentError("neflag: max_draws_per_point must be >= 1");
 }
 
-/// A unit normal u/‖u‖, u ~ N(0, I): uniform on the sphere.
-void random_unit_normal(double* u, std::size_t d, std::mt19937_64& rng) {
-  std::normal_distribution<double> gaussian(0.0, 1.0);
-  double norm = 0;
-  while (norm == 0) {
-    norm = 0;
-    for (std::size_t i = 0; i < d; ++i) u[i] = gaussian(rng), norm += u[i] * u[i];
-    norm = std::sqrt(norm);
-  }
-  for (std::size_t i = 0; i < d; ++i) u[i] /= norm;
-}
-
 double dot(const double* a, const double* b, std::size_t d) {
   double s = 0;
   for (std::size_t i = 0; i < d; ++i) s += a[i] * b[i];
   return s;
+}
+
+/// A random unit normal u/‖u‖, u ~ N(0, I): uniform on the sphere.
+void random_unit_normal(double* u, std::size_t d, std::mt19937_64& rng, std::normal_distribution<double>& gaussian) {
+  double norm = 0;
+  while (norm == 0) {
+    for (std::size_t i = 0; i < d; ++i) u[i] = gaussian(rng);
+    norm = std::sqrt(dot(u, u, d));
+  }
+  for (std::size_t i = 0; i < d; ++i) u[i] /= norm;
 }
 
 /// One descent step of f on the sphere for the unit normal nh with field g:
@@ -117,6 +115,7 @@ NeFLAGResult<T> random_negative_flux(const ExplainedOutput<T>& field, const Tens
   const std::size_t n = x.shape()[0], d = x.size() / n, k = options.points;
   const std::size_t max_draws = options.max_draws_per_point * k;
   std::vector<std::mt19937_64> streams;
+  std::vector<std::normal_distribution<double>> gaussians(n, std::normal_distribution<double>(0.0, 1.0));
   for (std::size_t e = 0; e < n; ++e) {
     std::seed_seq seq{static_cast<std::uint32_t>(options.seed), static_cast<std::uint32_t>(options.seed >> 32),
                       static_cast<std::uint32_t>(e), static_cast<std::uint32_t>(std::uint64_t(e) >> 32)};
@@ -138,7 +137,7 @@ NeFLAGResult<T> random_negative_flux(const ExplainedOutput<T>& field, const Tens
       for (std::size_t r = 0; r < round; ++r) {
         owner.push_back(e);
         normals.resize(normals.size() + d);
-        random_unit_normal(normals.data() + normals.size() - d, d, streams[e]);
+        random_unit_normal(normals.data() + normals.size() - d, d, streams[e], gaussians[e]);
       }
       draws[e] += round;
     }
@@ -197,15 +196,7 @@ NeFLAGResult<T> neflag(const ExplainedOutput<T>& out, const Tensor<T>& x, const 
   std::mt19937_64 rng(options.seed);
   std::normal_distribution<double> gaussian(0.0, 1.0);
   std::vector<double> normals(P * d);
-  for (std::size_t p = 0; p < P; ++p) {
-    double* u = normals.data() + p * d;
-    double norm = 0;
-    while (norm == 0) {
-      for (std::size_t i = 0; i < d; ++i) u[i] = gaussian(rng);
-      norm = std::sqrt(dot(u, u, d));
-    }
-    for (std::size_t i = 0; i < d; ++i) u[i] /= norm;
-  }
+  for (std::size_t p = 0; p < P; ++p) random_unit_normal(normals.data() + p * d, d, rng, gaussian);
 
   NeFLAGResult<T> result;
   std::vector<double> g(d);

@@ -66,10 +66,8 @@ def _as_array(x, what):
     if hasattr(x, "detach") and hasattr(x, "cpu"):  # a torch tensor
         x = x.detach().cpu().numpy()
     array = _np.asarray(x)
-    if array.dtype.kind in "iub":  # integers: explained in float64, as the CLI reads them
+    if array.dtype.kind in "iub":  # integers and booleans: explained in float64
         array = array.astype(_np.float64)
-    if not isinstance(array, _np.ndarray):
-        raise ArgumentError(f"{what} must be an array")
     return array
 
 

@@ -336,3 +336,37 @@ def test_model_properties_and_smooth_beta_is_smooth_then_explain():
                                   fluxion.explain(fluxion.smooth(relu, 10), x, method="saliency", target=1))
     assert not np.array_equal(fluxion.explain(relu, x, method="saliency", target=1),
                               fluxion.explain(relu, x, method="saliency", target=1, smooth_beta=10))
+
+
+def test_output_probability_explains_the_softmax_of_the_target():
+    m = linear_model()
+    x = X[:1]
+    a = fluxion.explain(m, x, method="ig", target=2, output="probability", steps=64)
+
+    def softmax(z):
+        e = np.exp(z - z.max(axis=1, keepdims=True))
+        return e / e.sum(axis=1, keepdims=True)
+
+    change = softmax(x @ W.T + B)[0, 2] - softmax(B[None])[0, 2]
+    # completeness of IG on p_2(x) with 64 Gauss–Legendre nodes on an analytic path
+    assert abs(a.sum() - change) < 1e-12
+    # saliency of the probability: ∂p_t/∂x = p_t (W_t − Σ_c p_c W_c)
+    p = softmax(x @ W.T + B)[0]
+    expected = p[2] * (W[2] - p @ W)
+    np.testing.assert_allclose(fluxion.explain(m, x, method="gradient_x_input", target=2, output="probability")[0],
+                               x[0] * expected, rtol=0, atol=1e-14)  # two softmax evaluations: rounding
+
+
+def test_deletion_insertion_step_size_and_absolute_ranking():
+    m = linear_model()
+    a = fluxion.explain(m, X, method="ig", target=[0, 2])
+    curves = fluxion.deletion_insertion(m, X, a, target=[0, 2], fraction_per_step=0.25)
+    assert curves["deletion"]["fractions"] == [0.0, 0.25, 0.5, 0.75, 1.0]
+    # deleting the single top-ranked feature of example 0 first: signed ranking removes the largest
+    # positive attribution, absolute ranking the largest |attribution|
+    signed = fluxion.deletion_insertion(m, X[:1], a[:1], target=0, features_per_step=1)
+    absolute = fluxion.deletion_insertion(m, X[:1], a[:1], target=0, features_per_step=1, rank_by_absolute_value=True)
+    full = X[0] @ W[0] + B[0]
+    assert np.isclose(signed["deletion"]["values"][0, 1], full - a[0].max(), atol=1e-12)
+    top = np.argmax(np.abs(a[0]))
+    assert np.isclose(absolute["deletion"]["values"][0, 1], full - a[0][top], atol=1e-12)
