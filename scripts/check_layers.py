@@ -33,6 +33,7 @@ OUTSIDE = {
     "png.h": ["experiments/lib"],
     "nlohmann/": ["nn", "experiments/lib", "experiments/reproduce", "experiments/cli"],
     "CLI/": ["experiments/cli"],
+    "onnx/": ["nn"],
 }
 INCLUDE = re.compile(r'^\s*#\s*include\s*([<"])([^>"]+)[>"]')
 

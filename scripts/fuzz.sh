@@ -15,7 +15,7 @@
 #   --no-record     do not update tests/fuzz/long-runs.txt and the corpus
 #   --build-dir     the clang fuzzing build (default build-fuzz; set up if missing)
 #   --jobs J        parallel compile jobs (default: all cores)
-#   reader ...      only these harnesses (idx npy safetensors architecture model_io)
+#   reader ...      only these harnesses (idx npy safetensors architecture model_io onnx)
 #
 # Each harness starts from a temporary copy of tests/fuzz/corpus/<reader>/ and
 # its dictionary. A crash, a sanitizer report, an unexpected exception, a hang
@@ -105,6 +105,8 @@ reader_sources() {
     architecture) printf '%s\n' "${common[@]}" "${architecture[@]}" ;;
     model_io) printf '%s\n' "${common[@]}" "${safetensors[@]}" "${architecture[@]}" \
                 nn/models/model_io.hpp nn/models/model_io.cpp ;;
+    onnx) printf '%s\n' "${common[@]}" nn/modules/size_limits.hpp nn/modules/size_limits.cpp \
+            nn/onnx/*.hpp nn/onnx/*.cpp nn/graph/*.hpp nn/graph/*.cpp ;;
     *) return 1 ;;
   esac
 }

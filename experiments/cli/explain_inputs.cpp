@@ -12,6 +12,7 @@
 #include "experiments/cli/commands.hpp"
 #include "experiments/lib/png.hpp"
 #include "nn/io/npy.hpp"
+#include "nn/models/load_graph.hpp"
 #include "nn/models/model_io.hpp"
 #include "nn/models/smoothing.hpp"
 
@@ -34,12 +35,11 @@ void require_finite(const Tensor<T>& t, const std::string& file) {
 
 /// A NaN or infinite weight makes every attribution NaN: refuse the model.
 template <class T>
-void require_finite_parameters(const Sequential<T>& model, const std::string& file) {
-  for (const auto& p : model.named_parameters()) {
-    const Tensor<T>& w = p.value.value();
+void require_finite_parameters(const Graph<T>& model, const std::string& file) {
+  for (const auto& [name, w] : model.parameters()) {
     for (std::size_t i = 0; i < w.size(); ++i)
       if (!std::isfinite(w.data()[i]))
-        throw InputError(file + ": parameter \"" + p.name + "\" element " + std::to_string(i) + " is " +
+        throw InputError(file + ": parameter \"" + name + "\" element " + std::to_string(i) + " is " +
                          non_finite_kind(w.data()[i]) + " (weights must be finite)");
   }
 }
@@ -63,7 +63,11 @@ CLI::Validator checked_by(Parse parse) {
 }  // namespace
 
 void add_explanation_options(CLI::App* cmd, ExplainFlags& f) {
-  cmd->add_option("--model", f.model, "Model file (.safetensors with the architecture in __metadata__)")->required();
+  cmd->add_option("--model", f.model,
+                  "Model file: .safetensors with the architecture in __metadata__, or an ONNX model (told apart by content)")
+      ->required();
+  cmd->add_option("--representation", f.representation,
+                  "IG2's representation layer: the name of a graph value (default: the input of the last Gemm/MatMul)");
   cmd->add_option("--input", f.input, "Input .npy (<f4 or <f8): one example or a batch [N, ...]")->required();
   cmd->add_option("--target", f.targets, "Class to explain: one for all examples or one per example "
                                          "(default: the predicted class)");
@@ -103,9 +107,9 @@ void validate_flags(const ExplainFlags& flags) {
 /// The model (smoothed if asked) and the scalar explained of it.
 template <class T>
 void load_explained_model(const ExplainFlags& flags, ExplainSetup<T>& s) {
-  Sequential<T> loaded = load_model<T>(flags.model);
+  Graph<T> loaded = load_graph<T>(flags.model);
   require_finite_parameters(loaded, flags.model);
-  s.model = flags.smooth_beta > 0 ? smooth(loaded, T(flags.smooth_beta)) : loaded;
+  s.model = flags.smooth_beta > 0 ? loaded.with_relu_as_softplus(T(flags.smooth_beta)) : loaded;
   s.explained.model = as_function(s.model);
   s.explained.kind = parse_output_kind(flags.output_kind);  // checked by add_explanation_options
   s.explained.batch_size = flags.batch_size;
@@ -201,9 +205,9 @@ void load_references(const ExplainFlags& flags, ExplainSetup<T>& s) {
     }
   }
   if (info.needs_split_model) {
-    auto split = split_at_last_linear(s.model);
-    s.settings.features = as_function(split.features);
-    s.settings.head = as_function(split.head);
+    auto split = s.model.split_at(flags.representation.empty() ? s.model.default_representation() : flags.representation);
+    s.settings.features = split.features;
+    s.settings.head = split.head;
   }
 }
 

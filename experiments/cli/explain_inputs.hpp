@@ -9,7 +9,7 @@
 
 #include "attribution/axiom_checks.hpp"
 #include "attribution/method_registry.hpp"
-#include "nn/modules/sequential.hpp"
+#include "nn/graph/graph.hpp"
 
 namespace CLI {
 class App;
@@ -25,6 +25,7 @@ struct ExplainFlags {
   std::uint64_t seed = 0;
   std::size_t batch_size = 64;
   std::string references;  // .npy [R, ...] for expected_gradients / eh / ig2
+  std::string representation;  // ig2: a graph value name (empty: the input of the last Gemm/MatMul)
   std::string dtype = "float64";  // precision of the whole computation: float32 | float64
   std::optional<double> tolerance;  // relative completeness gap to reach (explain, interactions) or bound (check)
 };
@@ -35,7 +36,7 @@ struct ExplainFlags {
 template <class T>
 struct ExplainSetup {
   const MethodSpec<T>* method = nullptr;  // the row of --method, looked up once
-  Sequential<T> model;                // possibly smoothed
+  Graph<T> model;                     // possibly smoothed (a Sequential file is loaded as its graph)
   ExplainedOutput<T> explained;
   Tensor<T> x;                        // [N, ...] (a single example gets a leading axis of 1)
   bool single_example = false;        // the input file had no batch axis

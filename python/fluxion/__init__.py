@@ -35,7 +35,9 @@ class GateError(Error, AssertionError):
 
 
 def load_model(path):
-    """A model file written by `fluxion train` or fluxion.save_model (.safetensors with its architecture)."""
+    """A model file: one written by `fluxion train` / fluxion.save_model (.safetensors with its architecture),
+    or an ONNX model (torch.onnx.export, tf2onnx, ...), told apart by content. An ONNX model explains,
+    predicts and smooths like any other; training, saving and set_parameters need Fluxion's own models."""
     return _core.load_model(str(path))
 
 

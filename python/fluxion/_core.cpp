@@ -33,7 +33,9 @@
 #include "autodiff/errors.hpp"
 #include "nn/models/architecture.hpp"
 #include "nn/models/convert.hpp"
+#include "nn/models/load_graph.hpp"
 #include "nn/models/model_io.hpp"
+#include "nn/onnx/onnx_reader.hpp"
 #include "nn/models/smoothing.hpp"
 #include "nn/training/dataset.hpp"
 #include "nn/training/evaluate.hpp"
@@ -52,6 +54,29 @@ struct Model {
   Sequential<double> f64;
   Sequential<float> f32;
   std::string source;  // the file or description it came from, for messages
+  // An ONNX model is a graph and has no Sequential: these are set instead.
+  std::shared_ptr<const Graph<double>> graph64;
+  std::shared_ptr<const Graph<float>> graph32;
+
+  bool is_graph() const { return graph64 != nullptr; }
+  /// The model as the function every method explains, in precision T.
+  template <class T>
+  Function<T> function() {
+    if (!is_graph()) return as_function(in<T>());
+    if constexpr (std::is_same_v<T, float>)
+      return as_function(*graph32);
+    else
+      return as_function(*graph64);
+  }
+  Shape input_shape() const { return is_graph() ? graph64->input_shape() : f64.input_shape(); }
+  Shape output_shape() const { return is_graph() ? graph64->output_shape() : f64.output_shape(); }
+  /// The Sequential, for what only Fluxion's own models have (training, saving, set_parameters).
+  Sequential<double>& sequential(const char* what) {
+    if (is_graph())
+      throw ArgumentError(source + " is an ONNX model (a graph): " + what +
+                          " is available for Fluxion's own models (load a .safetensors model or build_model)");
+    return f64;
+  }
 
   template <class T>
   Sequential<T>& in() {
@@ -67,6 +92,30 @@ Model model_from(Sequential<double> model, std::string source) {
   m.f32 = convert_model<float>(m.f64);
   m.f64.eval();
   return m;
+}
+
+/// A graph's outputs for `batch`, `rows` examples at a time, joined.
+template <class T>
+Tensor<T> predict_in_chunks(const Function<T>& f, const Tensor<T>& batch, std::size_t rows) {
+  const std::size_t n = batch.shape()[0], per = batch.size() / n;
+  Tensor<T> out;
+  std::size_t per_out = 0;
+  for (std::size_t start = 0; start < n; start += rows) {
+    const std::size_t count = std::min(rows, n - start);
+    Shape s = shape_of(batch);
+    s[0] = count;
+    Tensor<T> part = Tensor<T>::from_shape(s);
+    std::copy(batch.data() + start * per, batch.data() + (start + count) * per, part.data());
+    const Tensor<T> y = f(Var<T>(part)).value();
+    if (start == 0) {
+      Shape os = shape_of(y);
+      os[0] = n;
+      out = Tensor<T>::from_shape(os);
+      per_out = y.size() / count;
+    }
+    std::copy(y.data(), y.data() + y.size(), out.data() + start * per_out);
+  }
+  return out;
 }
 
 // ---------------------------------------------------------------- arrays
@@ -109,8 +158,7 @@ void require_finite(const Tensor<T>& t, const std::string& what) {
 /// x as a batch [N, ...input_shape]: a single example gets a leading axis of 1
 /// (`single` says so). ShapeError naming both shapes if x fits neither form.
 template <class T>
-Tensor<T> as_batch(const Tensor<T>& x, const Sequential<T>& model, bool& single) {
-  const Shape& example = model.input_shape();
+Tensor<T> as_batch(const Tensor<T>& x, const Shape& example, bool& single) {
   const Shape shape = shape_of(x);
   single = shape == example;
   if (single) {
@@ -182,14 +230,13 @@ Prepared<T> prepare(Model& model, const py::array& x_array, const Request& r) {
   p.method = &method_spec<T>(r.method);
   if (r.steps < 0) throw ArgumentError("steps must be >= 0 (0: the method's default), got " + std::to_string(r.steps));
   if (r.batch_size == 0) throw ArgumentError("batch_size must be positive");
-  Sequential<T>& m = model.in<T>();
-  p.out.model = as_function(m);
+  p.out.model = model.function<T>();
   p.out.kind = parse_output_kind(r.output);
   p.out.batch_size = r.batch_size;
   const Tensor<T> x = to_tensor<T>(x_array);
   require_finite(x, "x");
-  p.x = as_batch(x, m, p.single);
-  p.classes = resolve_classes(r, p.out, p.x, m.output_shape()[0]);
+  p.x = as_batch(x, model.input_shape(), p.single);
+  p.classes = resolve_classes(r, p.out, p.x, model.output_shape()[0]);
 
   MethodSettings<T>& s = p.settings;
   s.steps = r.steps;
@@ -259,12 +306,11 @@ template <class T>
 py::dict deletion_insertion_in(Model& model, const py::array& x_array, const py::array& a_array,
                                std::optional<std::vector<long long>> target, std::size_t features_per_step,
                                double fraction_per_step, bool by_absolute_value, std::size_t batch_size) {
-  Sequential<T>& m = model.in<T>();
   ExplainedOutput<T> out;
-  out.model = as_function(m);
+  out.model = model.function<T>();
   out.batch_size = batch_size;
   bool single = false;
-  const Tensor<T> x = as_batch(to_tensor<T>(x_array), m, single);
+  const Tensor<T> x = as_batch(to_tensor<T>(x_array), model.input_shape(), single);
   require_finite(x, "x");
   if (float_kind(a_array, "attributions") != float_kind(x_array, "x"))
     throw ArgumentError("attributions must have x's dtype (" + float_kind(x_array, "x") + ")");
@@ -333,17 +379,22 @@ PYBIND11_MODULE(_core, m) {
   });
 
   py::class_<Model>(m, "Model", "A Fluxion model (fluxion.load_model, fluxion.build_model)")
-      .def_property_readonly("input_shape", [](const Model& self) { return self.f64.input_shape(); })
-      .def_property_readonly("output_shape", [](const Model& self) { return self.f64.output_shape(); })
-      .def_property_readonly("description", [](const Model& self) { return describe_model(self.f64); })
+      .def_property_readonly("input_shape", [](const Model& self) { return self.input_shape(); })
+      .def_property_readonly("output_shape", [](const Model& self) { return self.output_shape(); })
+      .def_property_readonly("description", [](Model& self) { return describe_model(self.sequential("description")); })
+      .def_property_readonly("is_graph", [](const Model& self) { return self.is_graph(); })
       .def_property_readonly("source", [](const Model& self) { return self.source; })
       .def("parameters", [](const Model& self) {
         py::dict params;
+        if (self.is_graph()) {
+          for (auto& [name, value] : self.graph64->parameters()) params[py::str(name)] = to_array(Tensor<double>(value));
+          return params;
+        }
         for (auto& [name, value] : parameter_tensors(self.f64)) params[py::str(name)] = to_array(Tensor<double>(value));
         return params;
       })
       .def("set_parameters", [](Model& model, const py::dict& params) {
-        auto named = model.f64.named_parameters();
+        auto named = model.sequential("set_parameters").named_parameters();
         if (params.size() != named.size())
           throw ArgumentError("the model has " + std::to_string(named.size()) + " parameter tensors, got " +
                               std::to_string(params.size()));
@@ -361,24 +412,43 @@ PYBIND11_MODULE(_core, m) {
       .def("predict", [](Model& self, const py::array& x, std::size_t batch_size) -> py::array {
         auto run = [&]<class T>() -> py::array {
           bool single = false;
-          const Tensor<T> batch = as_batch(to_tensor<T>(x), self.in<T>(), single);
+          const Tensor<T> batch = as_batch(to_tensor<T>(x), self.input_shape(), single);
+          if (batch_size == 0) throw ArgumentError("batch_size must be positive");
           Tensor<T> logits;
           {
             py::gil_scoped_release unlocked;
-            logits = predict_logits(self.in<T>(), batch, batch_size);
+            logits = self.is_graph() ? predict_in_chunks(self.function<T>(), batch, batch_size)
+                                     : predict_logits(self.in<T>(), batch, batch_size);
           }
           return to_array(std::move(logits));
         };
         return float_kind(x, "x") == "float32" ? run.template operator()<float>() : run.template operator()<double>();
       }, py::arg("x"), py::arg("batch_size") = 500);
 
-  m.def("load_model", [](const std::string& path) { return model_from(load_model<double>(path), path); });
+  m.def("load_model", [](const std::string& path) {
+    if (model_format(path) == ModelFormat::onnx) {  // by content, like the CLI
+      const OnnxModel onnx = read_onnx(path);
+      Model model;
+      model.source = path;
+      model.graph64 = std::make_shared<const Graph<double>>(onnx_graph<double>(onnx));
+      model.graph32 = std::make_shared<const Graph<float>>(onnx_graph<float>(onnx));
+      return model;
+    }
+    return model_from(load_model<double>(path), path);
+  });
   m.def("build_model", [](const std::string& description, std::uint64_t seed) {
     return model_from(build_model<double>(description, seed, "description"), "description");
   });
-  m.def("save_model", [](const Model& model, const std::string& path) { save_model(path, model.f64); });
+  m.def("save_model", [](Model& model, const std::string& path) { save_model(path, model.sequential("save_model")); });
   m.def("smooth", [](const Model& model, double beta) {
     if (!(beta > 0) || !std::isfinite(beta)) throw ArgumentError("beta must be a finite number > 0");
+    if (model.is_graph()) {
+      Model s;
+      s.source = model.source;
+      s.graph64 = std::make_shared<const Graph<double>>(model.graph64->with_relu_as_softplus(beta));
+      s.graph32 = std::make_shared<const Graph<float>>(model.graph32->with_relu_as_softplus(static_cast<float>(beta)));
+      return s;
+    }
     Model s{smooth(model.f64, beta), smooth(model.f32, static_cast<float>(beta)), model.source};
     return s;
   });
@@ -443,6 +513,7 @@ PYBIND11_MODULE(_core, m) {
   });
   m.def("train", [](Model& model, const std::string& data, std::size_t epochs, std::size_t batch_size, double lr,
                     const std::string& optimizer, std::uint64_t seed, std::size_t limit) {
+    model.sequential("train");
     TrainConfig config;
     config.epochs = epochs;
     config.batch_size = batch_size;

@@ -235,8 +235,108 @@ def make_model_io():
           model_file(SMALL_MLP, MLP_SHAPES, "F64", drop=("2.bias",), extra={"2.bias": ([2], [1e300, 0])}))
 
 
+# ------------------------------------------------------------------ onnx
+# ONNX models are protobuf ModelProtos; a few lines of protobuf encoding
+# (varints, length-delimited fields) write them without the onnx package.
+
+def varint(n):
+    n &= (1 << 64) - 1
+    out = bytearray()
+    while True:
+        b = n & 0x7F
+        n >>= 7
+        out.append(b | (0x80 if n else 0))
+        if not n:
+            return bytes(out)
+
+
+def field(number, value):
+    """One protobuf field: ints as varints, bytes/str as length-delimited."""
+    if isinstance(value, int):
+        return varint(number << 3) + varint(value)
+    if isinstance(value, float):
+        return varint((number << 3) | 5) + struct.pack("<f", value)
+    data = value.encode() if isinstance(value, str) else value
+    return varint((number << 3) | 2) + varint(len(data)) + data
+
+
+def attribute(name, value):
+    """AttributeProto: name 1, f 2, i 3, s 4, floats 7, ints 8, type 20 (FLOAT 1, INT 2, STRING 3, INTS 7)."""
+    if isinstance(value, list):
+        return field(1, name) + b"".join(field(8, v) for v in value) + field(20, 7)
+    if isinstance(value, float):
+        return field(1, name) + field(2, value) + field(20, 1)
+    if isinstance(value, str):
+        return field(1, name) + field(4, value) + field(20, 3)
+    return field(1, name) + field(3, value) + field(20, 2)
+
+
+def node(op, inputs, outputs, **attributes):
+    """NodeProto: input 1, output 2, name 3, op_type 4, attribute 5."""
+    body = b"".join(field(1, i) for i in inputs) + b"".join(field(2, o) for o in outputs)
+    body += field(3, op.lower() + "_" + outputs[0]) + field(4, op)
+    return body + b"".join(field(5, attribute(k, v)) for k, v in attributes.items())
+
+
+def tensor(name, dims, values, data_type=1):
+    """TensorProto: dims 1, data_type 2, float_data 4 (packed), int64_data 7 (packed), name 8."""
+    body = b"".join(field(1, d) for d in dims) + field(2, data_type)
+    if data_type == 7:
+        body += field(7, b"".join(varint(v) for v in values))
+    else:
+        body += field(4, struct.pack(f"<{len(values)}f", *values))
+    return body + field(8, name)
+
+
+def value_info(name, dims):
+    """ValueInfoProto name 1, type 2: TypeProto.tensor_type 1 {elem_type 1, shape 2 {dim 1 {dim_value 1 | dim_param 2}}}."""
+    shape = b"".join(field(1, field(2, "N") if d < 0 else field(1, d)) for d in dims)
+    return field(1, name) + field(2, field(1, field(1, 1) + field(2, shape)))
+
+
+def onnx_model(nodes, initializers, input_dims, output, opset=13):
+    """ModelProto: ir_version 1, opset_import 8 {domain 1, version 2}, graph 7 {node 1, name 2, initializer 5, input 11, output 12}."""
+    graph = b"".join(field(1, n) for n in nodes) + field(2, "g")
+    graph += b"".join(field(5, t) for t in initializers)
+    graph += field(11, value_info("x", input_dims)) + field(12, field(1, output))
+    return field(1, 8) + field(8, field(1, "") + field(2, opset)) + field(7, graph)
+
+
+def make_onnx():
+    w = [0.1 * (i % 5 - 2) for i in range(6)]
+    write("onnx", "gemm_sigmoid.onnx", onnx_model(
+        [node("Sigmoid", ["x"], ["s"]), node("Gemm", ["s", "W", "b"], ["y"], transB=1)],
+        [tensor("W", [2, 3], w), tensor("b", [2], [0.5, -0.5])], [-1, 3], "y"))
+    conv_w = [0.05 * (i % 7 - 3) for i in range(2 * 1 * 3 * 3)]
+    write("onnx", "conv_bn_relu_pool.onnx", onnx_model(
+        [node("Conv", ["x", "Wc", "bc"], ["c"], kernel_shape=[3, 3], pads=[1, 0, 1, 2], strides=[1, 2], group=1),
+         node("BatchNormalization", ["c", "g", "be", "m", "v"], ["n"], epsilon=1e-5),
+         node("Relu", ["n"], ["r"]),
+         node("MaxPool", ["r"], ["p"], kernel_shape=[2, 2], strides=[2, 2], ceil_mode=1),
+         node("AveragePool", ["p"], ["a"], kernel_shape=[2, 1], pads=[1, 0, 0, 0], count_include_pad=1),
+         node("GlobalAveragePool", ["a"], ["gap"]),
+         node("Flatten", ["gap"], ["y"])],
+        [tensor("Wc", [2, 1, 3, 3], conv_w), tensor("bc", [2], [0.1, -0.1]), tensor("g", [2], [1.0, 0.5]),
+         tensor("be", [2], [0.0, 0.2]), tensor("m", [2], [0.1, 0.0]), tensor("v", [2], [1.0, 2.0])], [1, 1, 6, 6], "y"))
+    write("onnx", "shape_arithmetic.onnx", onnx_model(
+        [node("Shape", ["x"], ["s"]), node("Gather", ["s", "zero"], ["n"], axis=0),
+         node("Unsqueeze", ["n", "axes"], ["n1"]), node("Concat", ["n1", "minus_one"], ["t"], axis=0),
+         node("Reshape", ["x", "t"], ["f"]), node("Pad", ["f", "pads"], ["y"], mode="constant")],
+        [tensor("zero", [], [0], 7), tensor("axes", [1], [0], 7), tensor("minus_one", [1], [-1], 7),
+         tensor("pads", [4], [0, 1, 0, 2], 7)], [-1, 2, 3], "y"))
+    write("onnx", "elementwise.onnx", onnx_model(
+        [node("Erf", ["x"], ["e"]), node("LeakyRelu", ["e"], ["l"], alpha=0.2), node("Elu", ["l"], ["u"]),
+         node("Clip", ["u", "lo", "hi"], ["c"]), node("Max", ["c", "x"], ["m"]), node("Softmax", ["m"], ["s"], axis=-1),
+         node("Slice", ["s", "st", "en"], ["y"])],
+        [tensor("lo", [], [-0.5]), tensor("hi", [], [0.5]), tensor("st", [1], [1], 7), tensor("en", [1], [-1], 7)],
+        [-1, 5], "y"))
+    write("onnx", "huge_constant_of_shape.onnx", onnx_model(
+        [node("ConstantOfShape", ["shape"], ["z"]), node("Add", ["x", "z"], ["y"])],
+        [tensor("shape", [2], [1 << 20, 1 << 20], 7)], [-1, 2], "y"))
+
+
 if __name__ == "__main__":
-    for make in (make_idx, make_npy, make_safetensors, make_architecture, make_model_io):
+    for make in (make_idx, make_npy, make_safetensors, make_architecture, make_model_io, make_onnx):
         make()
     files = sorted(p for p in CORPUS.rglob("*") if p.is_file())
     print(f"make_corpus: {len(files)} files, {sum(p.stat().st_size for p in files)} bytes in {CORPUS}")
