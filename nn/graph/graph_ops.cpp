@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <functional>
 #include <limits>
 #include <numeric>
@@ -505,7 +506,7 @@ template <class T> Values<T> op_batch_norm(const OpCall<T>& c) {
     constant = constant && !varies(c.real(i));
   }
   if (constant) {
-    Tensor<T> a({channels}), b({channels});
+    Tensor<T> a(Shape{channels}), b(Shape{channels});
     for (std::size_t k = 0; k < channels; ++k) {
       const double gamma = c.real(1).value().data()[k], beta = c.real(2).value().data()[k];
       const double mu = c.real(3).value().data()[k], var = c.real(4).value().data()[k];
@@ -815,6 +816,31 @@ bool integer_type(std::int64_t code) {
 }
 bool real_type(std::int64_t code) { return code == 1 || code == 10 || code == 11 || code == 16; }
 
+/// The nearest IEEE binary16 value (ties to even): 11 significant bits,
+/// subnormals spaced 2^−24, overflow to ±∞ from 65520 on.
+double round_to_half(double x) {
+  if (!std::isfinite(x) || x == 0) return x;
+  const double a = std::abs(x);
+  if (a >= 65520.0) return std::copysign(INFINITY, x);
+  int e = 0;
+  std::frexp(a, &e);  // a = m·2^e, m in [0.5, 1)
+  const double spacing = std::ldexp(1.0, std::max(e, -13) - 11);
+  return std::copysign(std::nearbyint(a / spacing) * spacing, x);
+}
+
+/// The nearest bfloat16 value (the top 16 bits of a float32, ties to even).
+double round_to_bfloat16(double x) {
+  const float f = float(x);
+  if (!std::isfinite(f)) return f;
+  std::uint32_t bits;
+  std::memcpy(&bits, &f, 4);
+  bits += 0x7FFFu + ((bits >> 16) & 1u);
+  bits &= 0xFFFF0000u;
+  float r;
+  std::memcpy(&r, &bits, 4);
+  return r;
+}
+
 // Cast: real ↔ integer (towards zero; bool: x ≠ 0). Real → real keeps the
 // graph's precision T: Fluxion computes in one precision throughout.
 template <class T> Values<T> op_cast(const OpCall<T>& c) {
@@ -822,10 +848,23 @@ template <class T> Values<T> op_cast(const OpCall<T>& c) {
   const std::int64_t to = c.attr_int("to", 0);
   const GraphValue<T>& x = *c.inputs[0];
   if (real_type(to)) {
-    if (!x.is_integer) return {x};
-    Tensor<T> t(x.integer.shape);
-    for (std::size_t i = 0; i < x.integer.data.size(); ++i) t.data()[i] = T(x.integer.data[i]);
-    return one(Var<T>(std::move(t)));
+    Var<T> y;
+    if (x.is_integer) {
+      Tensor<T> t(x.integer.shape);
+      for (std::size_t i = 0; i < x.integer.data.size(); ++i) t.data()[i] = T(x.integer.data[i]);
+      y = Var<T>(std::move(t));
+    } else {
+      y = x.real;
+    }
+    if (to != 10 && to != 16) return one(y);
+    // float16 / bfloat16: round each value, y + (round(y) − y) with the
+    // correction a constant, so the derivative passes straight through (as in PyTorch's .half()).
+    Tensor<T> correction = y.value();
+    for (std::size_t i = 0; i < correction.size(); ++i) {
+      const double v = double(correction.data()[i]);
+      correction.data()[i] = T((to == 10 ? round_to_half(v) : round_to_bfloat16(v)) - v);
+    }
+    return one(add(y, Var<T>(std::move(correction))));
   }
   if (!integer_type(to)) c.fail("cast to data type " + std::to_string(to) + " is not supported");
   IntTensor t = x.is_integer ? x.integer : IntTensor{x.real.shape(), {}};
@@ -853,6 +892,50 @@ template <class T> Values<T> op_constant_of_shape(const OpCall<T>& c) {
   return one(Var<T>(filled<T>(s, T(fill.reals[0]))));
 }
 
+// ---- integer data through real ops -------------------------------------------------
+
+/// ONNX lets Max, Min, Clip, Pow, Abs, Sum, Mean and MaxPool take integer
+/// tensors too: those are computed as real constants (exact up to 2^24 in
+/// float, 2^53 in double) and the result rounded back to integers.
+template <class T>
+Values<T> on_integers(const OpCall<T>& c, Values<T> (*op)(const OpCall<T>&)) {
+  if (!(c.has_input(0) && c.inputs[0]->is_integer)) return op(c);
+  std::vector<GraphValue<T>> converted(c.inputs.size());
+  OpCall<T> real_call{c.node, {}, c.evaluation, c.where};
+  for (std::size_t i = 0; i < c.inputs.size(); ++i) {
+    if (!c.has_input(i)) {
+      real_call.inputs.push_back(nullptr);
+      continue;
+    }
+    if (c.inputs[i]->is_integer) {
+      const IntTensor& t = c.inputs[i]->integer;
+      Tensor<T> r(t.shape);
+      for (std::size_t k = 0; k < t.data.size(); ++k) r.data()[k] = T(t.data[k]);
+      converted[i] = GraphValue<T>::of(Var<T>(std::move(r)));
+    } else {
+      converted[i] = *c.inputs[i];
+    }
+    real_call.inputs.push_back(&converted[i]);
+  }
+  Values<T> out = op(real_call);
+  for (GraphValue<T>& v : out) {
+    if (v.is_integer) continue;
+    IntTensor t{v.real.shape(), {}};
+    for (std::size_t k = 0; k < v.real.value().size(); ++k) t.data.push_back(std::llround(double(v.real.value().data()[k])));
+    v = GraphValue<T>::of(std::move(t));
+  }
+  return out;
+}
+
+template <class T> Values<T> op_max_any(const OpCall<T>& c) { return on_integers(c, &op_max<T>); }
+template <class T> Values<T> op_min_any(const OpCall<T>& c) { return on_integers(c, &op_min<T>); }
+template <class T> Values<T> op_sum_any(const OpCall<T>& c) { return on_integers(c, &op_sum<T>); }
+template <class T> Values<T> op_mean_any(const OpCall<T>& c) { return on_integers(c, &op_mean<T>); }
+template <class T> Values<T> op_clip_any(const OpCall<T>& c) { return on_integers(c, &op_clip<T>); }
+template <class T> Values<T> op_pow_any(const OpCall<T>& c) { return on_integers(c, &op_pow<T>); }
+template <class T> Values<T> op_abs_any(const OpCall<T>& c) { return on_integers(c, &op_abs<T>); }
+template <class T> Values<T> op_max_pool_any(const OpCall<T>& c) { return on_integers(c, &op_max_pool<T>); }
+
 // ---- the table -----------------------------------------------------------------
 
 struct OpRow {
@@ -871,16 +954,16 @@ const OpRow kOps[] = {
     FLUXION_GRAPH_OP("Mul", 7, op_mul),
     FLUXION_GRAPH_OP("Div", 7, op_div),
     FLUXION_GRAPH_OP("Neg", 6, op_neg),
-    FLUXION_GRAPH_OP("Abs", 6, op_abs),
+    FLUXION_GRAPH_OP("Abs", 6, op_abs_any),
     FLUXION_GRAPH_OP("Sqrt", 6, op_sqrt),
     FLUXION_GRAPH_OP("Reciprocal", 6, op_reciprocal),
-    FLUXION_GRAPH_OP("Pow", 7, op_pow),
+    FLUXION_GRAPH_OP("Pow", 7, op_pow_any),
     FLUXION_GRAPH_OP("Exp", 6, op_exp),
     FLUXION_GRAPH_OP("Log", 6, op_log),
-    FLUXION_GRAPH_OP("Max", 8, op_max),
-    FLUXION_GRAPH_OP("Min", 8, op_min),
-    FLUXION_GRAPH_OP("Sum", 8, op_sum),
-    FLUXION_GRAPH_OP("Mean", 8, op_mean),
+    FLUXION_GRAPH_OP("Max", 8, op_max_any),
+    FLUXION_GRAPH_OP("Min", 8, op_min_any),
+    FLUXION_GRAPH_OP("Sum", 8, op_sum_any),
+    FLUXION_GRAPH_OP("Mean", 8, op_mean_any),
     FLUXION_GRAPH_OP("Relu", 6, op_relu),
     FLUXION_GRAPH_OP("LeakyRelu", 6, op_leaky_relu),
     FLUXION_GRAPH_OP("Elu", 6, op_elu),
@@ -889,14 +972,14 @@ const OpRow kOps[] = {
     FLUXION_GRAPH_OP("Softplus", 1, op_softplus),
     FLUXION_GRAPH_OP("Erf", 9, op_erf),
     FLUXION_GRAPH_OP("Gelu", 1, op_gelu),
-    FLUXION_GRAPH_OP("Clip", 6, op_clip),
+    FLUXION_GRAPH_OP("Clip", 6, op_clip_any),
     FLUXION_GRAPH_OP("Softmax", 1, op_softmax),
     FLUXION_GRAPH_OP("LogSoftmax", 1, op_log_softmax),
     FLUXION_GRAPH_OP("Gemm", 7, op_gemm),
     FLUXION_GRAPH_OP("MatMul", 1, op_matmul),
     FLUXION_GRAPH_OP("Conv", 1, op_conv),
     FLUXION_GRAPH_OP("ConvTranspose", 1, op_conv_transpose),
-    FLUXION_GRAPH_OP("MaxPool", 8, op_max_pool),
+    FLUXION_GRAPH_OP("MaxPool", 8, op_max_pool_any),
     FLUXION_GRAPH_OP("AveragePool", 7, op_average_pool),
     FLUXION_GRAPH_OP("GlobalAveragePool", 1, op_global_average_pool),
     FLUXION_GRAPH_OP("GlobalMaxPool", 1, op_global_max_pool),

@@ -298,7 +298,7 @@ def onnx_model(nodes, initializers, input_dims, output, opset=13):
     """ModelProto: ir_version 1, opset_import 8 {domain 1, version 2}, graph 7 {node 1, name 2, initializer 5, input 11, output 12}."""
     graph = b"".join(field(1, n) for n in nodes) + field(2, "g")
     graph += b"".join(field(5, t) for t in initializers)
-    graph += field(11, value_info("x", input_dims)) + field(12, field(1, output))
+    graph += field(11, value_info("x", input_dims)) + field(12, field(1, output) + field(2, field(1, field(1, 1))))
     return field(1, 8) + field(8, field(1, "") + field(2, opset)) + field(7, graph)
 
 
