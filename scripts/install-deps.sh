@@ -16,6 +16,8 @@ packages=(
   libpng-dev gnuplot-nox                                # PNG heatmaps, plots
   python3 python3-numpy                                 # independent .npy/safetensors checks
   python3-dev pybind11-dev python3-pytest               # the Python module and its tests
+  libonnx-dev libprotobuf-dev                           # the ONNX reader (protobuf classes)
+  libonnx-testdata python3-onnx python3-torch           # ONNX's backend test data; PyTorch exports as references
   git ca-certificates                                   # git commit in run metadata
 )
 

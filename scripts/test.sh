@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The one test command (README quick start and CI run exactly this):
 # install dependencies, configure, build, run the whole doctest suite, the
-# install test (tests/install/check_install.sh) and the Python tests
+# install test (tests/install/check_install.sh), ONNX's backend test data
+# (tests/onnx) and the Python tests
 # (tests/python, pytest), and finish with
 # `tests: N passed, N failed, N skipped` taken from the real runs.
 #
@@ -46,6 +47,21 @@ else
   passed=$((passed + $(sed -E 's/^install: ([0-9]+) passed.*/\1/' <<<"$install_line")))
   failed=$((failed + $(sed -E 's/.* ([0-9]+) failed.*/\1/' <<<"$install_line")))
   [ "$install_status" -eq 0 ] || [ "$(sed -E 's/.* ([0-9]+) failed.*/\1/' <<<"$install_line")" -gt 0 ] || failed=$((failed + 1))
+fi
+
+# ONNX's backend test data (Debian libonnx-testdata) through the ONNX reader:
+# each test folder counts; unsupported ops are skipped, with their reasons listed.
+onnx_log="$build_dir/onnx-backend-output.txt"
+"$build_dir/tests/onnx/onnx_backend_tests" 2>&1 | tee "$onnx_log"
+onnx_status=${PIPESTATUS[0]}
+onnx_line=$(grep -E '^onnx-backend: [0-9]+ passed, [0-9]+ failed' "$onnx_log" | tail -n 1)
+if [ -z "$onnx_line" ]; then
+  failed=$((failed + 1))
+else
+  passed=$((passed + $(sed -E 's/^onnx-backend: ([0-9]+) passed.*/\1/' <<<"$onnx_line")))
+  failed=$((failed + $(sed -E 's/.* ([0-9]+) failed.*/\1/' <<<"$onnx_line")))
+  skipped=$((skipped + $(sed -nE 's/.* ([0-9]+) skipped.*/\1/p' <<<"$onnx_line")))
+  [ "$onnx_status" -eq 0 ] || [ "$(sed -E 's/.* ([0-9]+) failed.*/\1/' <<<"$onnx_line")" -gt 0 ] || failed=$((failed + 1))
 fi
 
 # The Python package (tests/python, pytest) with the interpreter it was built

@@ -69,6 +69,25 @@ struct Model {
       return as_function(*graph64);
   }
   Shape input_shape() const { return is_graph() ? graph64->input_shape() : f64.input_shape(); }
+  /// model = head ∘ features at the representation layer (IG2): the input of the last Linear / Gemm.
+  template <class T>
+  void split_into(Function<T>& features, Function<T>& head) {
+    if (is_graph()) {
+      const auto& g = [&]() -> const Graph<T>& {
+        if constexpr (std::is_same_v<T, float>)
+          return *graph32;
+        else
+          return *graph64;
+      }();
+      auto split = g.split_at(g.default_representation());
+      features = split.features;
+      head = split.head;
+      return;
+    }
+    auto split = split_at_last_linear(in<T>());
+    features = as_function(split.features);
+    head = as_function(split.head);
+  }
   Shape output_shape() const { return is_graph() ? graph64->output_shape() : f64.output_shape(); }
   /// The Sequential, for what only Fluxion's own models have (training, saving, set_parameters).
   Sequential<double>& sequential(const char* what) {
@@ -262,11 +281,7 @@ Prepared<T> prepare(Model& model, const py::array& x_array, const Request& r) {
     for (long long c : *r.reference_labels) s.reference_labels.push_back(static_cast<std::size_t>(c));
   else if (p.method->info.needs_reference_labels && s.references.dimension() > 0)
     s.reference_labels = predicted_classes(p.out.model, s.references, r.batch_size);
-  if (p.method->info.needs_split_model) {
-    const auto split = split_at_last_linear(m);
-    s.features = as_function(split.features);
-    s.head = as_function(split.head);
-  }
+  if (p.method->info.needs_split_model) model.split_into(s.features, s.head);
   return p;
 }
 
@@ -320,7 +335,7 @@ py::dict deletion_insertion_in(Model& model, const py::array& x_array, const py:
   a.reshape(x.shape());
   Request r;
   r.target = std::move(target);
-  const std::vector<std::size_t> classes = resolve_classes(r, out, x, m.output_shape()[0]);
+  const std::vector<std::size_t> classes = resolve_classes(r, out, x, model.output_shape()[0]);
   FaithfulnessOptions<T> options;
   options.features_per_step = features_per_step;
   options.fraction_per_step = fraction_per_step;
