@@ -69,6 +69,7 @@ struct FlagRow {
 const std::vector<FlagRow> kCoveredFlags = {
     {"explain", "--help", "help lists every flag"},
     {"explain", "--model", "every explain case"},
+    {"explain", "--representation", "cli onnx: --representation names IG2's layer (tests/cli/test_cli_onnx.cpp)"},
     {"explain", "--method", "every method of the catalogue"},
     {"explain", "--input", "single and batched inputs, <f4 and <f8"},
     {"explain", "--out", "every explain case"},
@@ -85,6 +86,7 @@ const std::vector<FlagRow> kCoveredFlags = {
     {"explain", "--tolerance", "--tolerance"},
     {"interactions", "--help", "help lists every flag"},
     {"interactions", "--model", "every interactions case"},
+    {"interactions", "--representation", "cli onnx: --representation names IG2's layer (tests/cli/test_cli_onnx.cpp)"},
     {"interactions", "--method", "every method of the catalogue"},
     {"interactions", "--input", "Integrated Hessians of x0*x1"},
     {"interactions", "--out", "every interactions case"},
@@ -101,6 +103,7 @@ const std::vector<FlagRow> kCoveredFlags = {
     {"interactions", "--tolerance", "--tolerance"},
     {"check", "--help", "help lists every flag"},
     {"check", "--model", "every check case"},
+    {"check", "--representation", "cli onnx: --representation names IG2's layer (tests/cli/test_cli_onnx.cpp)"},
     {"check", "--method", "check: every flag ... (ig, expected_gradients, eh, ih, input_hessian, saliency)"},
     {"check", "--input", "every check case"},
     {"check", "--target", "check: every flag changes the printed gaps as the library says"},

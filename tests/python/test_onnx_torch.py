@@ -223,11 +223,11 @@ def test_the_cli_explains_the_onnx_file(exported, tmp_path):
     np.save(tmp_path / "x.npy", x)
     out = tmp_path / "sal.npy"
     subprocess.run([FLUXION_TOOL, "explain", "--model", path, "--method", "saliency", "--input", str(tmp_path / "x.npy"),
-                    "--target", "4", "--output", str(out)], check=True, capture_output=True)
+                    "--target", "4", "--out", str(out)], check=True, capture_output=True)
     assert_close(np.load(out), np.abs(torch_gradient(module, x, 4)))
     hess = tmp_path / "h.npy"
     subprocess.run([FLUXION_TOOL, "interactions", "--model", path, "--method", "input_hessian", "--input",
-                    str(tmp_path / "x.npy"), "--target", "0", "--output", str(hess)], check=True, capture_output=True)
+                    str(tmp_path / "x.npy"), "--target", "0", "--out", str(hess)], check=True, capture_output=True)
     H = np.load(hess)
     assert H.shape == (3, 20, 20)
     v = rng.standard_normal(shape)
@@ -235,7 +235,7 @@ def test_the_cli_explains_the_onnx_file(exported, tmp_path):
     # IG2's representation layer by name: an unknown value is one sentence, exit 1
     bad = subprocess.run([FLUXION_TOOL, "explain", "--model", path, "--method", "ig2", "--input", str(tmp_path / "x.npy"),
                           "--references", str(tmp_path / "x.npy"), "--representation", "no_such_value",
-                          "--output", str(tmp_path / "ig2.npy")], capture_output=True, text=True)
+                          "--out", str(tmp_path / "ig2.npy")], capture_output=True, text=True)
     assert bad.returncode == 1 and "no value of the graph is named 'no_such_value'" in bad.stderr
 
 
