@@ -195,8 +195,9 @@ TEST_CASE("cli onnx: --representation names IG2's layer, and is the library's sp
   // a name that is not a value: one sentence, exit 1
   ProcessResult bad = run_fluxion({"explain", "--model", model.string(), "--method", "ig2", "--input",
                                    (dir.path / "x.npy").string(), "--references", (dir.path / "r.npy").string(),
-                                   "--representation", "nope", "--out", (dir.path / "bad.npy").string()});
+                                   "--target", "1", "--representation", "nope", "--out", (dir.path / "bad.npy").string()});
   CHECK(bad.exit_code == 1);
+  CAPTURE(bad.err);
   CHECK(bad.err.find("no value of the graph is named 'nope'") != std::string::npos);
   CHECK_FALSE(fs::exists(dir.path / "bad.npy"));
 }

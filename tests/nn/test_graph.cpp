@@ -75,7 +75,7 @@ Tensor<double> residual_closed_form(const Graph<double>& g, const Tensor<double>
   const Tensor<double>& W2 = c.at("W2").real.value();
   const Tensor<double>& b2 = c.at("b2").real.value();
   const std::size_t n = x.shape()[0];
-  Tensor<double> y({n, 3});
+  Tensor<double> y = Tensor<double>::from_shape({n, 3});
   for (std::size_t e = 0; e < n; ++e) {
     double r[4];
     for (std::size_t i = 0; i < 4; ++i) {
