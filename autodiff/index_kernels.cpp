@@ -125,7 +125,7 @@ Tensor<T> scatter_box(const Tensor<T>& g, const SliceSpec& box, T fill) {
   Tensor<T> y = filled<T>(box.in_shape, fill);
   const T* in = g.data();
   T* out = y.data();
-  for_each_box_entry(box, [&](std::size_t at, std::size_t o) { out[at] += in[o]; });
+  for_each_box_entry(box, [&](std::size_t at, std::size_t o) { out[at] = in[o]; });  // a box never repeats an entry
   return y;
 }
 

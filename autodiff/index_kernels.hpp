@@ -40,8 +40,8 @@ SliceSpec box_spec(const Shape& outer, const std::vector<std::size_t>& begin, co
 template <class T>
 Tensor<T> gather_box(const Tensor<T>& x, const SliceSpec& box);
 
-/// The adjoint: y = `fill` everywhere, then y[box] += g : out_shape → in_shape.
-/// (fill = 0: slice's adjoint; fill = the pad value: pad itself.)
+/// The adjoint: y = `fill` everywhere, then y[box] = g : out_shape → in_shape
+/// (a box holds each entry once). fill = 0: slice's adjoint; fill = the pad value: pad itself.
 template <class T>
 Tensor<T> scatter_box(const Tensor<T>& g, const SliceSpec& box, T fill);
 

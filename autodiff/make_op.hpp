@@ -26,11 +26,15 @@
 // Both halves check the rules: a tangent that is not [k, ...y] or a cotangent
 // that does not reduce to its input's shape is a logic_error naming the op.
 //
+// An op with any number of inputs (concat) gives its cotangent terms as one
+// formula of the input's index, IndexedVjp{term}: term(i, inputs, ḡ).
+//
 // The escape hatch: WholeOpJvp{rule}, one tangent rule for the whole op,
 // rule(inputs, tangents) → [k, ...y], where tangents[i] is undefined if input
-// i has none, and nothing is lifted or broadcast. The conv2d family, reshape
-// and scatter use it: their tangents go through the op itself with k as one
-// more leading axis, where a lift meant for broadcasting would be wrong.
+// i has none, and nothing is lifted or broadcast. The conv2d family, reshape,
+// scatter and the indexing ops (concat, slice, pad, take) use it: their
+// tangents go through the op itself with k as one more leading axis, where a
+// lift meant for broadcasting would be wrong.
 #pragma once
 
 #include <cstddef>

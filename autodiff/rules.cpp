@@ -12,8 +12,10 @@
 // only for an input that carries a tangent (JVP) or needs a gradient (VJP),
 // lifts tangents to the output's rank, adds the JVP terms, and sums each VJP
 // term back to its input's shape where broadcasting stretched it. The
-// conv2d family, reshape and scatter give one tangent rule for the whole op
-// (WholeOpJvp): their tangents ride through the op itself.
+// conv2d family, reshape, scatter and the indexing ops (concat, slice, pad,
+// take) give one tangent rule for the whole op (WholeOpJvp): their tangents
+// ride through the op itself. concat, with any number of inputs, gives its
+// cotangents as one formula of the input's index (IndexedVjp).
 //
 // Rules are written with Var ops only, never raw buffers, so each rule is
 // itself differentiable: grad-of-grad and tangent-of-grad (exact HVPs) come
@@ -44,27 +46,6 @@ Var<T> plus(const Var<T>& a, const Var<T>& b) {
   if (!a.defined()) return b;
   if (!b.defined()) return a;
   return a + b;
-}
-
-// Move axis `from` of v to position 0 (keeping the order of the others).
-template <class T>
-Var<T> axis_to_front(const Var<T>& v, std::size_t from) {
-  if (from == 0) return v;
-  std::vector<std::size_t> perm{from};
-  for (std::size_t i = 0; i < v.rank(); ++i)
-    if (i != from) perm.push_back(i);
-  return permute(v, perm);
-}
-
-// Move axis 0 of v to position `to`.
-template <class T>
-Var<T> front_to_axis(const Var<T>& v, std::size_t to) {
-  if (to == 0) return v;
-  std::vector<std::size_t> perm;
-  for (std::size_t i = 1; i <= to; ++i) perm.push_back(i);
-  perm.push_back(0);
-  for (std::size_t i = to + 1; i < v.rank(); ++i) perm.push_back(i);
-  return permute(v, perm);
 }
 
 std::vector<std::size_t> normalize_axes(const std::vector<int>& axes, std::size_t rank, const char* op) {
@@ -760,7 +741,7 @@ Var<T> take(const Var<T>& x, std::vector<std::int64_t> indices, Shape index_shap
 template <class T>
 Var<T> take_adjoint(const Var<T>& g, std::vector<std::int64_t> indices, Shape index_shape, int axis,
                     std::size_t size) {
-  if (g.rank() + 1 < index_shape.size() + 1 || g.rank() < index_shape.size())
+  if (g.rank() < index_shape.size())
     throw ShapeError("take_adjoint: cotangent " + shape_str(g.shape()) + " has no room for index shape " +
                      shape_str(index_shape));
   const std::size_t rank = g.rank() - index_shape.size() + 1;
