@@ -780,7 +780,7 @@ TEST_CASE("pooling general form against the definition, and its derivatives") {
     check("max_pool2d general", [p](const Vs& v) { return max_pool2d(v[0], p); }, {distinct});
   }
   // max-pool with dilation (ONNX MaxPool dilations), pads and ceil
-  for (const kernels::PoolParams p : {pool({2, 2}, {1, 1}, {1, 0, 0, 1}, {2, 3}), pool({2, 3}, {2, 2}, {1, 1, 1, 1}, {2, 2}, true)}) {
+  for (const kernels::PoolParams& p : {pool({2, 2}, {1, 1}, {1, 0, 0, 1}, {2, 3}), pool({2, 3}, {2, 2}, {1, 1, 1, 1}, {2, 2}, true)}) {
     const Tensor<double> x = distinct_values({1, 2, 6, 7}, 114);
     CHECK(max_pool2d(V(x), p).value() == pool_by_definition(x, p, true));
     check("max_pool2d dilated", [p](const Vs& v) { return max_pool2d(v[0], p); }, {x});
