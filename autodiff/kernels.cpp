@@ -217,6 +217,14 @@ Tensor<T> binary(const Tensor<T>& a, const Tensor<T>& b, BinaryOp op, const char
       case BinaryOp::sub: elementwise(o, pa, step_a, pb, step_b, n, [](T u, T v) { return u - v; }); break;
       case BinaryOp::mul: elementwise(o, pa, step_a, pb, step_b, n, [](T u, T v) { return u * v; }); break;
       case BinaryOp::div: elementwise(o, pa, step_a, pb, step_b, n, [](T u, T v) { return u / v; }); break;
+      case BinaryOp::maximum: elementwise(o, pa, step_a, pb, step_b, n, [](T u, T v) { return u < v ? v : u; }); break;
+      case BinaryOp::minimum: elementwise(o, pa, step_a, pb, step_b, n, [](T u, T v) { return v < u ? v : u; }); break;
+      case BinaryOp::max_mask:
+        elementwise(o, pa, step_a, pb, step_b, n, [](T u, T v) { return u > v ? T(1) : u == v ? T(0.5) : T(0); });
+        break;
+      case BinaryOp::min_mask:
+        elementwise(o, pa, step_a, pb, step_b, n, [](T u, T v) { return u < v ? T(1) : u == v ? T(0.5) : T(0); });
+        break;
     }
   };
   // Same shapes (the common case, and all of a tiny op's cost): one run, no

@@ -19,10 +19,11 @@ Shape broadcast_shapes(const Shape& a, const Shape& b, const char* op);
 template <class T>
 Tensor<T> matmul(const Tensor<T>& a, const Tensor<T>& b, bool transpose_a, bool transpose_b);
 
-/// The four broadcasting arithmetic ops.
-enum class BinaryOp { add, sub, mul, div };
+/// The broadcasting binary ops: the four arithmetic ones, max and min, and
+/// the tie masks of max/min (1[a > b] + ½·1[a = b], 1[a < b] + ½·1[a = b]).
+enum class BinaryOp { add, sub, mul, div, maximum, minimum, max_mask, min_mask };
 
-/// a ⊕ b with NumPy broadcasting (⊕ = +, −, ×, ÷); `name` is the op named in
+/// a ⊕ b with NumPy broadcasting (⊕ = +, −, ×, ÷, max, min, a mask); `name` is the op named in
 /// the ShapeError if the shapes do not broadcast. Runs contiguous loops over
 /// merged axes (fast for a batched tangent [k, ...s] against [...s]).
 template <class T>

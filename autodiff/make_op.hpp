@@ -26,11 +26,15 @@
 // Both halves check the rules: a tangent that is not [k, ...y] or a cotangent
 // that does not reduce to its input's shape is a logic_error naming the op.
 //
+// An op with any number of inputs (concat) gives its cotangent terms as one
+// formula of the input's index, IndexedVjp{term}: term(i, inputs, ḡ).
+//
 // The escape hatch: WholeOpJvp{rule}, one tangent rule for the whole op,
 // rule(inputs, tangents) → [k, ...y], where tangents[i] is undefined if input
-// i has none, and nothing is lifted or broadcast. The conv2d family, reshape
-// and scatter use it: their tangents go through the op itself with k as one
-// more leading axis, where a lift meant for broadcasting would be wrong.
+// i has none, and nothing is lifted or broadcast. The conv2d family, reshape,
+// scatter and the indexing ops (concat, slice, pad, take) use it: their
+// tangents go through the op itself with k as one more leading axis, where a
+// lift meant for broadcasting would be wrong.
 #pragma once
 
 #include <cstddef>
@@ -75,6 +79,14 @@ template <class... Terms>
 struct Vjp {
   explicit Vjp(Terms... t) : terms(term_list(std::move(t)...)) {}
   TermList<Terms...> terms;
+};
+
+/// The cotangent terms of an op with any number of inputs (concat), as one
+/// formula of the input's index: term(i, inputs, ḡ) = ḡ · ∂y/∂a_i.
+template <class Term>
+struct IndexedVjp {
+  explicit IndexedVjp(Term t) : term(std::move(t)) {}
+  Term term;
 };
 
 /// One tangent rule for the whole op: rule(inputs, tangents) = ẏ, [k, ...y].
@@ -165,25 +177,17 @@ Var<T> tangent_of(const WholeOpJvp<Rule>& jvp, Op, const Vars<T>& in, const Var<
 
 }  // namespace engine
 
-/// Creates the node of a primitive op. `value` is the forward kernel's
-/// result; the Vjp terms are recorded if grad mode is on and an input
-/// requires grad; the tangent (Jvp terms or a WholeOpJvp rule) is computed
-/// now if forward mode is on and an input carries a tangent.
-template <class T, class TangentRule, class... CotangentTerms>
-Var<T> make_op(Op op, Vars<T> inputs, Tensor<T> value, const TangentRule& jvp, Vjp<CotangentTerms...> vjp) {
-  engine::check_term_count(op, "VJP", sizeof...(CotangentTerms), inputs.size());
+namespace engine {
+
+// The node of a primitive op whose VJP rule is vjp_rule(i, inputs, y, ḡ).
+template <class T, class TangentRule, class VjpRule>
+Var<T> make_node(Op op, Vars<T> inputs, Tensor<T> value, const TangentRule& jvp, VjpRule vjp_rule) {
   auto node = std::make_shared<Node<T>>(std::move(value), engine::records_gradient(inputs));
   node->op = op;
   const std::size_t k = engine::tangent_directions(op, inputs);
   if (node->requires_grad) {
     node->inputs = std::move(inputs);
-    node->vjp = [vjp = std::move(vjp)](std::size_t i, const Vars<T>& in, const Var<T>& y, const Var<T>& g) {
-      Var<T> cotangent;
-      engine::for_each_term(vjp.terms, [&](std::size_t j, const auto& term) {
-        if (j == i) cotangent = engine::call_term<T>(term, in, y, g);
-      });
-      return cotangent;
-    };
+    node->vjp = std::move(vjp_rule);
   }
   const Vars<T>& in = node->requires_grad ? node->inputs : inputs;
   if (k > 0) {
@@ -192,6 +196,37 @@ Var<T> make_op(Op op, Vars<T> inputs, Tensor<T> value, const TangentRule& jvp, V
     engine::set_tangent(*node, engine::tangent_of<T>(jvp, op, in, y, node->shape), k);
   }
   return Var<T>(std::move(node));
+}
+
+}  // namespace engine
+
+/// Creates the node of a primitive op. `value` is the forward kernel's
+/// result; the Vjp terms are recorded if grad mode is on and an input
+/// requires grad; the tangent (Jvp terms or a WholeOpJvp rule) is computed
+/// now if forward mode is on and an input carries a tangent.
+template <class T, class TangentRule, class... CotangentTerms>
+Var<T> make_op(Op op, Vars<T> inputs, Tensor<T> value, const TangentRule& jvp, Vjp<CotangentTerms...> vjp) {
+  engine::check_term_count(op, "VJP", sizeof...(CotangentTerms), inputs.size());
+  return engine::make_node<T>(
+      op, std::move(inputs), std::move(value), jvp,
+      [vjp = std::move(vjp)](std::size_t i, const Vars<T>& in, const Var<T>& y, const Var<T>& g) {
+        Var<T> cotangent;
+        engine::for_each_term(vjp.terms, [&](std::size_t j, const auto& term) {
+          if (j == i) cotangent = engine::call_term<T>(term, in, y, g);
+        });
+        return cotangent;
+      });
+}
+
+/// The same for an op with any number of inputs: one cotangent formula of
+/// the input's index (IndexedVjp), usually with a WholeOpJvp tangent rule.
+template <class T, class TangentRule, class Term>
+Var<T> make_op(Op op, Vars<T> inputs, Tensor<T> value, const TangentRule& jvp, IndexedVjp<Term> vjp) {
+  return engine::make_node<T>(
+      op, std::move(inputs), std::move(value), jvp,
+      [vjp = std::move(vjp)](std::size_t i, const Vars<T>& in, const Var<T>&, const Var<T>& g) {
+        return vjp.term(i, in, g);
+      });
 }
 
 }  // namespace fluxion

@@ -9,6 +9,7 @@
 // in NumPy.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <vector>
 
@@ -23,7 +24,8 @@ namespace fluxion {
 //   template <class T> Var<T> name(parameters);
 // The last section of the table holds the adjoint primitives (public so
 // tests can gradcheck them): conv2d_input_grad, conv2d_weight_grad,
-// pool_gather, pool_scatter, avg_pool2d_adjoint, step.
+// pool_gather, pool_scatter, avg_pool2d_adjoint, slice_adjoint,
+// take_adjoint, step.
 
 #define FLUXION_PRIMITIVE(name, parameters) \
   template <class T>                        \
@@ -45,6 +47,20 @@ template <class T> Var<T> mean(const Var<T>& x, std::vector<int> axes = {}, bool
 template <class T> Var<T> log_softmax(const Var<T>& x);
 /// softmax(x)_j = e^{x_j} / Σ_i e^{x_i} over the last axis.
 template <class T> Var<T> softmax(const Var<T>& x);
+/// log_softmax along any axis (ONNX LogSoftmax, opset ≥ 13): the axis moved last, log_softmax, moved back.
+template <class T> Var<T> log_softmax(const Var<T>& x, int axis);
+/// softmax along any axis (ONNX Softmax, opset ≥ 13): the axis moved last, softmax, moved back.
+template <class T> Var<T> softmax(const Var<T>& x, int axis);
+/// gelu(x) = x·Φ(x), Φ(x) = ½(1 + erf(x/√2)): the exact form (ONNX Gelu, torch approximate='none').
+template <class T> Var<T> gelu(const Var<T>& x);
+/// clip(x, lo, hi) = minimum(maximum(x, lo), hi) with constant bounds (ONNX Clip; lo ≤ hi).
+template <class T> Var<T> clip(const Var<T>& x, T lo, T hi);
+/// ONNX ConvTranspose: x [..., C, H, W], w [C, O/groups, kh, kw] → [..., O, Ho, Wo] with
+/// Ho = sh·(H − 1) + output_padding[0] + dh·(kh − 1) + 1 − pt − pb (likewise Wo):
+/// conv2d_input_grad(x, w, Ho, Wo, p), the adjoint of conv2d. output_padding < stride.
+template <class T>
+Var<T> conv_transpose2d(const Var<T>& x, const Var<T>& w, kernels::Conv2dParams p = {},
+                        std::array<std::size_t, 2> output_padding = {0, 0});
 /// Mean cross-entropy of logits [N, C] against integer labels: −(1/N) Σ_n log_softmax(z)[n, y_n].
 template <class T> Var<T> cross_entropy(const Var<T>& logits, const std::vector<std::size_t>& labels);
 /// Mean squared error: mean((a − b)²).

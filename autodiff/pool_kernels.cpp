@@ -4,23 +4,85 @@
 
 namespace fluxion::kernels {
 
+PoolParams PoolParams::make(std::array<std::size_t, 2> kernels, std::array<std::size_t, 2> strides,
+                            std::array<std::size_t, 4> pads, std::array<std::size_t, 2> dilations, bool ceil_mode,
+                            bool count_include_pad) {
+  PoolParams p;
+  p.general = true;
+  p.kernels = kernels;
+  p.strides = strides;
+  p.pads = pads;
+  p.dilations = dilations;
+  p.ceil_mode = ceil_mode;
+  p.count_include_pad = count_include_pad;
+  return p;
+}
+
+PoolParams PoolParams::resolved() const {
+  if (general) return *this;
+  return make({kernel, kernel}, {stride, stride}, {0, 0, 0, 0}, {1, 1}, false, false);
+}
+
 namespace {
+
+std::size_t output_size(std::size_t n, const PoolParams& p, std::size_t axis, const char* op) {
+  const std::size_t k = p.kernels[axis], s = p.strides[axis], d = p.dilations[axis];
+  if (k == 0 || s == 0 || d == 0) throw ShapeError(std::string(op) + ": kernel, stride and dilation must be >= 1");
+  const std::size_t begin = p.pads[axis], padded = n + begin + p.pads[axis + 2], extent = d * (k - 1) + 1;
+  if (padded < extent)
+    throw ShapeError(std::string(op) + ": window " + std::to_string(extent) + " larger than input " +
+                     std::to_string(n) + (padded > n ? " padded to " + std::to_string(padded) : std::string()));
+  std::size_t out = (padded - extent + (p.ceil_mode ? s - 1 : 0)) / s + 1;
+  if (p.ceil_mode && (out - 1) * s >= n + begin) --out;  // the last window starts in the end padding
+  return out;
+}
+
+// One axis of the windows: for output i, the real (in-image) taps and the
+// count of taps inside the padded image.
+struct Axis {
+  std::vector<std::vector<std::size_t>> taps;  // taps[i] = input positions of window i, ascending
+  std::vector<std::size_t> padded_count;       // |window i ∩ [−p₀, n + p₁)|
+};
+
+Axis axis_windows(std::size_t n, std::size_t out, const PoolParams& p, std::size_t axis, const char* op) {
+  const auto k = static_cast<std::ptrdiff_t>(p.kernels[axis]), s = static_cast<std::ptrdiff_t>(p.strides[axis]);
+  const auto d = static_cast<std::ptrdiff_t>(p.dilations[axis]), begin = static_cast<std::ptrdiff_t>(p.pads[axis]);
+  const auto end = static_cast<std::ptrdiff_t>(n) + static_cast<std::ptrdiff_t>(p.pads[axis + 2]);
+  Axis a;
+  a.taps.resize(out);
+  a.padded_count.assign(out, 0);
+  for (std::size_t i = 0; i < out; ++i) {
+    for (std::ptrdiff_t u = 0; u < k; ++u) {
+      const std::ptrdiff_t at = static_cast<std::ptrdiff_t>(i) * s - begin + u * d;
+      if (at < end) ++a.padded_count[i];
+      if (at >= 0 && at < static_cast<std::ptrdiff_t>(n)) a.taps[i].push_back(static_cast<std::size_t>(at));
+    }
+    if (a.taps[i].empty())
+      throw ShapeError(std::string(op) + ": window " + std::to_string(i) + " along the " + (axis == 0 ? "height" : "width") +
+                       " lies entirely in the padding");
+  }
+  return a;
+}
 
 struct Planes {
   std::size_t count, h, w, out_h, out_w;
+  Axis rows, cols;
 };
 
-Planes planes_of(const Shape& s, PoolParams p, const char* op) {
+Planes planes_of(const Shape& s, const PoolParams& p, const char* op) {
   if (s.size() < 2) throw ShapeError(std::string(op) + ": input must be [..., H, W], got " + shape_str(s));
-  if (p.kernel == 0 || p.stride == 0) throw ShapeError(std::string(op) + ": kernel and stride must be >= 1");
   Planes q{};
   q.h = s[s.size() - 2];
   q.w = s.back();
-  if (q.h < p.kernel || q.w < p.kernel)
-    throw ShapeError(std::string(op) + ": window " + std::to_string(p.kernel) + " larger than input " + shape_str(s));
   q.count = numel_of(Shape(s.begin(), s.end() - 2));
-  q.out_h = (q.h - p.kernel) / p.stride + 1;
-  q.out_w = (q.w - p.kernel) / p.stride + 1;
+  try {
+    q.out_h = output_size(q.h, p, 0, op);
+    q.out_w = output_size(q.w, p, 1, op);
+  } catch (const ShapeError& e) {
+    throw ShapeError(std::string(e.what()) + " (input " + shape_str(s) + ")");
+  }
+  q.rows = axis_windows(q.h, q.out_h, p, 0, op);
+  q.cols = axis_windows(q.w, q.out_w, p, 1, op);
   return q;
 }
 
@@ -42,10 +104,30 @@ std::size_t checked_planes(const Shape& s, std::size_t h, std::size_t w, std::si
   return planes;
 }
 
+// 1/divisor of every window (i, j), row-major: 1/(real entries) or, with
+// count_include_pad, 1/(entries inside the padded image).
+template <class T>
+std::vector<T> window_weights(const Planes& q, const PoolParams& p, const char* op) {
+  if (p.dilations[0] != 1 || p.dilations[1] != 1) throw ShapeError(std::string(op) + ": dilation must be 1");
+  std::vector<T> weights(q.out_h * q.out_w);
+  for (std::size_t i = 0; i < q.out_h; ++i)
+    for (std::size_t j = 0; j < q.out_w; ++j) {
+      const std::size_t n = p.count_include_pad ? q.rows.padded_count[i] * q.cols.padded_count[j]
+                                                : q.rows.taps[i].size() * q.cols.taps[j].size();
+      weights[i * q.out_w + j] = T(1) / T(n);
+    }
+  return weights;
+}
+
 }  // namespace
 
+std::size_t pool_output_size(std::size_t n, PoolParams p, std::size_t axis) {
+  return output_size(n, p.resolved(), axis, "pool");
+}
+
 template <class T>
-Tensor<T> max_pool2d(const Tensor<T>& x, PoolParams p, ArgmaxMap& argmax) {
+Tensor<T> max_pool2d(const Tensor<T>& x, PoolParams params, ArgmaxMap& argmax) {
+  const PoolParams p = params.resolved();
   Shape s = shape_of(x);
   Planes q = planes_of(s, p, "max_pool2d");
   Tensor<T> y(with_last2(s, q.out_h, q.out_w));
@@ -57,10 +139,12 @@ Tensor<T> max_pool2d(const Tensor<T>& x, PoolParams p, ArgmaxMap& argmax) {
     const T* plane = x.data() + c * q.h * q.w;
     for (std::size_t i = 0; i < q.out_h; ++i)
       for (std::size_t j = 0; j < q.out_w; ++j) {
-        std::size_t best = (i * p.stride) * q.w + j * p.stride;
-        for (std::size_t u = 0; u < p.kernel; ++u)
-          for (std::size_t v = 0; v < p.kernel; ++v) {
-            std::size_t at = (i * p.stride + u) * q.w + (j * p.stride + v);
+        const auto& rows = q.rows.taps[i];
+        const auto& cols = q.cols.taps[j];
+        std::size_t best = rows[0] * q.w + cols[0];  // padding (−∞) never wins: real taps only
+        for (std::size_t r : rows)
+          for (std::size_t v : cols) {
+            std::size_t at = r * q.w + v;
             if (plane[at] > plane[best]) best = at;
           }
         std::size_t o = (c * q.out_h + i) * q.out_w + j;
@@ -104,40 +188,43 @@ Tensor<T> pool_scatter(const Tensor<T>& g, const ArgmaxMap& m) {
 }
 
 template <class T>
-Tensor<T> avg_pool2d(const Tensor<T>& x, PoolParams p) {
+Tensor<T> avg_pool2d(const Tensor<T>& x, PoolParams params) {
+  const PoolParams p = params.resolved();
   Shape s = shape_of(x);
   Planes q = planes_of(s, p, "avg_pool2d");
+  const std::vector<T> weight = window_weights<T>(q, p, "avg_pool2d");
   Tensor<T> y(with_last2(s, q.out_h, q.out_w));
-  const T scale = T(1) / T(p.kernel * p.kernel);
   for (std::size_t c = 0; c < q.count; ++c) {
     const T* plane = x.data() + c * q.h * q.w;
     for (std::size_t i = 0; i < q.out_h; ++i)
       for (std::size_t j = 0; j < q.out_w; ++j) {
         T acc = 0;
-        for (std::size_t u = 0; u < p.kernel; ++u)
-          for (std::size_t v = 0; v < p.kernel; ++v) acc += plane[(i * p.stride + u) * q.w + j * p.stride + v];
-        y.data()[(c * q.out_h + i) * q.out_w + j] = acc * scale;
+        for (std::size_t r : q.rows.taps[i])
+          for (std::size_t v : q.cols.taps[j]) acc += plane[r * q.w + v];
+        y.data()[(c * q.out_h + i) * q.out_w + j] = acc * weight[i * q.out_w + j];
       }
   }
   return y;
 }
 
 template <class T>
-Tensor<T> avg_pool2d_adjoint(const Tensor<T>& g, std::size_t height, std::size_t width, PoolParams p) {
+Tensor<T> avg_pool2d_adjoint(const Tensor<T>& g, std::size_t height, std::size_t width, PoolParams params) {
+  const PoolParams p = params.resolved();
   Shape s = shape_of(g);
+  if (s.size() < 2) throw ShapeError("avg_pool2d_adjoint: cotangent must be [..., Ho, Wo], got " + shape_str(s));
   Shape image = with_last2(s, height, width);
   Planes q = planes_of(image, p, "avg_pool2d_adjoint");
   if (s[s.size() - 2] != q.out_h || s.back() != q.out_w)
     throw ShapeError("avg_pool2d_adjoint: cotangent " + shape_str(s) + " does not fit image " + shape_str(image));
+  const std::vector<T> weight = window_weights<T>(q, p, "avg_pool2d_adjoint");
   Tensor<T> x = filled<T>(image, T(0));
-  const T scale = T(1) / T(p.kernel * p.kernel);
   for (std::size_t c = 0; c < q.count; ++c) {
     T* plane = x.data() + c * q.h * q.w;
     for (std::size_t i = 0; i < q.out_h; ++i)
       for (std::size_t j = 0; j < q.out_w; ++j) {
-        T v0 = g.data()[(c * q.out_h + i) * q.out_w + j] * scale;
-        for (std::size_t u = 0; u < p.kernel; ++u)
-          for (std::size_t v = 0; v < p.kernel; ++v) plane[(i * p.stride + u) * q.w + j * p.stride + v] += v0;
+        T v0 = g.data()[(c * q.out_h + i) * q.out_w + j] * weight[i * q.out_w + j];
+        for (std::size_t r : q.rows.taps[i])
+          for (std::size_t v : q.cols.taps[j]) plane[r * q.w + v] += v0;
       }
   }
   return x;

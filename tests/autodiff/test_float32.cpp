@@ -155,6 +155,50 @@ TEST_CASE("float32: primitives, forward against reverse and against double") {
   compare_vector_transforms(log_op, positive, 44);
 }
 
+TEST_CASE("float32: the ONNX primitives and composites, forward against reverse and against double") {
+  Tensor<double> x = uniform_tensor<double>({3, 4}, 51, -2, 2);
+  Tensor<double> positive = uniform_tensor<double>({3, 4}, 52, 0.3, 2);
+  const kernels::Conv2dParams conv = kernels::Conv2dParams::make({1, 2}, {1, 0, 0, 1}, {2, 1}, 1);
+  const kernels::PoolParams pool = kernels::PoolParams::make({2, 2}, {1, 2}, {1, 0, 0, 1}, {1, 1}, true, true);
+  const Tensor<double> w = uniform_tensor<double>({2, 1, 2, 2}, 53, -1, 1);
+  const Tensor<float> w32 = to_float(w);
+  std::vector<std::pair<std::string, Twin>> ops = {
+      {"erf", {[](const Var<float>& v) { return erf(v); }, [](const Var<double>& v) { return erf(v); }}},
+      {"abs", {[](const Var<float>& v) { return abs(v); }, [](const Var<double>& v) { return abs(v); }}},
+      {"leaky_relu", {[](const Var<float>& v) { return leaky_relu(v, 0.1f); },
+                      [](const Var<double>& v) { return leaky_relu(v, double(0.1f)); }}},
+      {"elu", {[](const Var<float>& v) { return elu(v, 0.5f); }, [](const Var<double>& v) { return elu(v, 0.5); }}},
+      {"maximum/minimum", {[](const Var<float>& v) { return minimum(maximum(v, tanh(v)), v * 0.5f); },
+                           [](const Var<double>& v) { return minimum(maximum(v, tanh(v)), v * 0.5); }}},
+      {"gelu", {[](const Var<float>& v) { return gelu(v); }, [](const Var<double>& v) { return gelu(v); }}},
+      {"clip", {[](const Var<float>& v) { return clip(v, -0.5f, 1.0f); },
+                [](const Var<double>& v) { return clip(v, -0.5, 1.0); }}},
+      {"softmax axis 0", {[](const Var<float>& v) { return softmax(v, 0); }, [](const Var<double>& v) { return softmax(v, 0); }}},
+      {"concat/slice/pad/take",
+       {[](const Var<float>& v) {
+          return take(pad(slice(concat<float>({v, tanh(v)}, 0), {-1}, {0}, {1}, {-2}), {1, 0}, {0, 1}, 2.0f), {1, -1}, {2}, 0);
+        },
+        [](const Var<double>& v) {
+          return take(pad(slice(concat<double>({v, tanh(v)}, 0), {-1}, {0}, {1}, {-2}), {1, 0}, {0, 1}, 2.0), {1, -1}, {2}, 0);
+        }}},
+      {"conv2d/pools general",
+       {[conv, pool, w32](const Var<float>& v) {
+          Var<float> y = conv2d(reshape(v, {1, 1, 3, 4}), constant(w32), conv);
+          return add(avg_pool2d(y, pool), max_pool2d(y, pool));
+        },
+        [conv, pool, w](const Var<double>& v) {
+          Var<double> y = conv2d(reshape(v, {1, 1, 3, 4}), constant(w), conv);
+          return add(avg_pool2d(y, pool), max_pool2d(y, pool));
+        }}},
+  };
+  for (auto& [name, f] : ops) {
+    CAPTURE(name);
+    compare_vector_transforms(f, x, 54);
+  }
+  Twin sqrt_op{[](const Var<float>& v) { return sqrt(v); }, [](const Var<double>& v) { return sqrt(v); }};
+  compare_vector_transforms(sqrt_op, positive, 55);
+}
+
 TEST_CASE("float32: third derivative of tanh through grad(grad(grad))") {
   // tanh''' = −2 sech²x (1 − 3 tanh²x), evaluated in double at the float input.
   const Tensor<double> points = {-3.0, -1.0, -0.25, 0.0, 0.5, 2.0};

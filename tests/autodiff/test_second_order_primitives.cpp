@@ -254,6 +254,54 @@ std::vector<Row> primitive_rows() {
   rows.push_back({"select", {{{2, 3, 4}}}, [](const Vs& v) { return weighted_square(select(v[0], {2, 0, 3})); }});
   rows.push_back({"scatter", {{{2, 3}}}, [](const Vs& v) { return weighted_square(scatter(v[0], {2, 0, 3}, 4)); }});
   rows.push_back({"logsumexp", {{{3, 4}, -3, 3}}, [](const Vs& v) { return weighted(logsumexp(v[0])); }});
+  // ---- the ONNX primitives
+  // maximum/minimum: b is shifted by 0.005 off a's ladder (no ties within the steps); the product
+  // with a keeps a mixed term in H (max itself is piecewise linear).
+  rows.push_back({"maximum [2,3] vs [3] times a", {{{2, 3}, -1, 1, Values::distinct}, {{3}, -1, 1, Values::distinct}},
+                  [](const Vs& v) { return weighted(mul(maximum(v[0], v[1] + 0.005), v[0])); }});
+  rows.push_back({"minimum [3] vs [2,3] squared", {{{3}, -1, 1, Values::distinct}, {{2, 3}, -1, 1, Values::distinct}},
+                  [](const Vs& v) { return weighted_square(minimum(v[0], v[1] + 0.005)); }});
+  rows.push_back({"erf", {{{2, 3}, -2, 2}}, [](const Vs& v) { return weighted(erf(v[0])); }});
+  rows.push_back({"sqrt", {{{2, 3}, 0.3, 2.0}}, [](const Vs& v) { return weighted(sqrt(v[0])); }});
+  rows.push_back({"abs squared (away from 0)", {{{2, 3}, -1, 1, Values::distinct}},
+                  [](const Vs& v) { return weighted(mul(abs(v[0]), tanh(v[0]))); }});
+  rows.push_back({"leaky_relu squared (away from 0)", {{{2, 3}, -1, 1, Values::distinct}},
+                  [](const Vs& v) { return weighted_square(leaky_relu(v[0], 0.2)); }});
+  rows.push_back({"elu (away from 0)", {{{2, 3}, -1, 1, Values::distinct}},
+                  [](const Vs& v) { return weighted(elu(v[0], 0.7)); }});
+  rows.push_back({"concat axis 1 squared", {{{2, 1}}, {{2, 2}}},
+                  [](const Vs& v) { return weighted_square(concat(v, 1)); }});
+  rows.push_back({"slice with negative step squared", {{{3, 4}}},
+                  [](const Vs& v) { return weighted_square(slice(v[0], {-1, 0}, {0, 4}, {1, 0}, {-2, 2})); }});
+  rows.push_back({"slice_adjoint squared", {{{2, 2}}},
+                  [](const Vs& v) { return weighted_square(slice_adjoint(v[0], {3, 4}, {-1, 0}, {0, 4}, {1, 0}, {-2, 2})); }});
+  rows.push_back({"pad squared", {{{2, 2}}}, [](const Vs& v) { return weighted_square(pad(v[0], {1, 0}, {0, 2}, 0.5)); }});
+  rows.push_back({"take with repeats squared", {{{3, 2}}},
+                  [](const Vs& v) { return weighted_square(take(v[0], {2, -3, 2}, {3}, 0)); }});
+  rows.push_back({"take_adjoint with repeats squared", {{{3, 2}}},
+                  [](const Vs& v) { return weighted_square(take_adjoint(v[0], {2, -3, 2}, {3}, 0, 3)); }});
+  {  // conv2d general form: 2 groups, dilation, asymmetric pads, strides (2, 1)
+    const auto p = kernels::Conv2dParams::make({2, 1}, {1, 0, 0, 1}, {1, 2}, 2);
+    // x [1,2,4,4], w [2,1,2,2] → y [1,2,2,3]
+    rows.push_back({"conv2d general x, w (mixed term)", {{{1, 2, 4, 4}}, {{2, 1, 2, 2}}},
+                    [p](const Vs& v) { return weighted(conv2d(v[0], v[1], p)); }});
+    rows.push_back({"conv2d general squared", {{{1, 2, 4, 4}}, {{2, 1, 2, 2}}},
+                    [p](const Vs& v) { return weighted_square(conv2d(v[0], v[1], p)); }});
+    rows.push_back({"conv2d_input_grad general g, w (mixed term)", {{{1, 2, 2, 3}}, {{2, 1, 2, 2}}},
+                    [p](const Vs& v) { return weighted(conv2d_input_grad(v[0], v[1], 4, 4, p)); }});
+    rows.push_back({"conv2d_weight_grad general x, g (mixed term)", {{{1, 2, 4, 4}}, {{1, 2, 2, 3}}},
+                    [p](const Vs& v) { return weighted(conv2d_weight_grad(v[0], v[1], 2, 2, p)); }});
+  }
+  {  // pooling general form: pads, ceil_mode, count_include_pad, dilation
+    const auto avg = kernels::PoolParams::make({2, 3}, {2, 2}, {1, 0, 0, 1}, {1, 1}, true, true);
+    const auto mx = kernels::PoolParams::make({2, 2}, {2, 1}, {1, 1, 0, 0}, {1, 2}, true, false);
+    rows.push_back({"avg_pool2d general squared", {{{1, 2, 3, 4}}},
+                    [avg](const Vs& v) { return weighted_square(avg_pool2d(v[0], avg)); }});
+    rows.push_back({"avg_pool2d_adjoint general squared", {{{1, 2, 2, 2}}},
+                    [avg](const Vs& v) { return weighted_square(avg_pool2d_adjoint(v[0], 3, 4, avg)); }});
+    rows.push_back({"max_pool2d general squared", {{{1, 2, 4, 4}, -1, 1, Values::distinct}},
+                    [mx](const Vs& v) { return weighted_square(max_pool2d(v[0], mx)); }});
+  }
   return rows;
 }
 
@@ -269,6 +317,14 @@ std::vector<Row> composite_rows() {
   rows.push_back({"mean axis 0", {{{3, 4}}}, [](const Vs& v) { return weighted_square(mean(v[0], {0})); }});
   rows.push_back({"transpose", {{{3, 4}}}, [](const Vs& v) { return weighted_square(transpose(v[0])); }});
   rows.push_back({"square", {{{3, 4}}}, [](const Vs& v) { return weighted(square(v[0])); }});
+  rows.push_back({"gelu", {{{2, 3}, -2, 2}}, [](const Vs& v) { return weighted(gelu(v[0])); }});
+  rows.push_back({"clip of x times x (away from the bounds)", {{{2, 3}, -1, 1, Values::distinct}},
+                  [](const Vs& v) { return weighted(mul(clip(v[0], -0.115, 0.125), v[0])); }});
+  rows.push_back({"softmax axis 0", {{{3, 4}, -3, 3}}, [](const Vs& v) { return weighted(softmax(v[0], 0)); }});
+  rows.push_back({"log_softmax axis 0", {{{3, 4}, -3, 3}}, [](const Vs& v) { return weighted(log_softmax(v[0], 0)); }});
+  rows.push_back({"conv_transpose2d x, w (mixed term)", {{{1, 2, 2, 2}}, {{2, 1, 2, 2}}}, [](const Vs& v) {
+                    return weighted(conv_transpose2d(v[0], v[1], kernels::Conv2dParams::make({2, 1}, {0, 1, 1, 0}, {1, 1}, 2), {1, 0}));
+                  }});
   return rows;
 }
 
@@ -298,7 +354,7 @@ TEST_CASE("second order per primitive: HVPs two ways, against the gradient's and
   check_rows(primitive_rows());
 }
 
-TEST_CASE("second order per composite: log_softmax, softmax, cross_entropy, mse, mean, transpose, square") {
+TEST_CASE("second order per composite: log_softmax, softmax, cross_entropy, mse, mean, transpose, square, gelu, clip, conv_transpose2d") {
   check_rows(composite_rows());
 }
 
