@@ -151,7 +151,16 @@ Values<T> binary(const OpCall<T>& c, Var<T> (*real_op)(const Var<T>&, const Var<
   if (c.has_input(0) && c.has_input(1) && c.inputs[0]->is_integer && c.inputs[1]->is_integer)
     return one<T>(integer_binary(c.integer(0), c.integer(1), int_op, c.where));
   const Var<T>& a = c.real(0);
-  const Var<T>& b = c.real(1);
+  Var<T> b = c.real(1);
+  // Opsets 1–6 broadcast B only with broadcast = 1, its axes matched to A's from `axis`
+  // (default: the trailing axes) — not NumPy's rule, which opset 7 adopted.
+  if (c.evaluation.opset < 7 && c.attr_int("broadcast", 0) != 0 && b.rank() < a.rank()) {
+    const std::size_t start = c.attribute("axis") ? axis_index(c, c.attr_int("axis", 0), a.rank()) : a.rank() - b.rank();
+    if (start + b.rank() > a.rank()) c.fail("B does not fit A from the broadcast axis");
+    Shape s(a.rank(), 1);
+    for (std::size_t i = 0; i < b.rank(); ++i) s[start + i] = b.shape()[i];
+    b = reshape(b, s);
+  }
   // the broadcast result is checked before it is allocated (two small inputs can make a huge one)
   check_size(c, broadcast_shape(a.shape(), b.shape(), c.where));
   return one<T>(real_op(a, b));
@@ -491,6 +500,7 @@ template <class T> Values<T> op_global_max_pool(const OpCall<T>& c) {
 // a = γ/√(σ² + ε) and b = β − μ·a, computed once in double.
 template <class T> Values<T> op_batch_norm(const OpCall<T>& c) {
   if (c.attr_int("training_mode", 0) != 0) c.fail("training_mode = 1 is not supported when explaining (inference only)");
+  if (c.attr_int("spatial", 1) != 1) c.fail("spatial = 0 (opsets 6–8: statistics per element) is not supported");
   for (std::size_t i = 1; i < c.node.outputs.size(); ++i)
     if (!c.node.outputs[i].empty()) c.fail("the running-statistics outputs (training mode) are not supported");
   const Var<T>& x = c.real(0);
@@ -892,6 +902,71 @@ template <class T> Values<T> op_constant_of_shape(const OpCall<T>& c) {
   return one(Var<T>(filled<T>(s, T(fill.reals[0]))));
 }
 
+// PRelu: x < 0 ? slope·x : x = max(x, 0) + slope·min(x, 0), slope broadcast to x.
+template <class T> Values<T> op_prelu(const OpCall<T>& c) {
+  const Var<T>& x = c.real(0);
+  Var<T> slope = c.real(1);
+  // opsets < 9 also allow a slope [C] for x [N, C, ...] ("unidirectional" from axis 1)
+  if (slope.rank() == 1 && x.rank() > 2 && slope.shape()[0] == x.shape()[1] && slope.shape()[0] != x.shape().back()) {
+    Shape s(x.rank() - 1, 1);
+    s[0] = slope.shape()[0];
+    slope = reshape(slope, s);
+  }
+  check_size(c, broadcast_shape(x.shape(), slope.shape(), c.where));
+  return one(add(maximum(x, scalar<T>(T(0))), mul(slope, minimum(x, scalar<T>(T(0))))));
+}
+// Selu: γ·(x > 0 ? x : α(eˣ − 1)) = γ·elu(x, α) (Klambauer et al. 2017; ONNX's default α, γ).
+template <class T> Values<T> op_selu(const OpCall<T>& c) {
+  const double alpha = c.attr_float("alpha", 1.67326319217681884765625);
+  const double gamma = c.attr_float("gamma", 1.05070102214813232421875);
+  return one(scale(elu(c.real(0), T(alpha)), T(gamma)));
+}
+// HardSigmoid: max(0, min(1, αx + β)), α = 0.2, β = 0.5.
+template <class T> Values<T> op_hard_sigmoid(const OpCall<T>& c) {
+  const double alpha = c.attr_float("alpha", 0.2), beta = c.attr_float("beta", 0.5);
+  return one(clip(add(scale(c.real(0), T(alpha)), scalar<T>(T(beta))), T(0), T(1)));
+}
+// Expand: x broadcast (NumPy's rule, both ways) against the shape in input 1.
+template <class T> Values<T> op_expand(const OpCall<T>& c) {
+  const Var<T>& x = c.real(0);
+  const Shape target = shape_from(c, c.integer(1).data);
+  const Shape out = broadcast_shape(x.shape(), target, c.where);
+  check_size(c, out);
+  return one(out == x.shape() ? x : broadcast_to(x, out));
+}
+// Size: the number of elements, as an int64 scalar.
+template <class T> Values<T> op_size(const OpCall<T>& c) {
+  if (!c.has_input(0)) c.fail("input 0 is missing");
+  return one<T>(IntTensor{{}, {std::int64_t(numel_of(c.inputs[0]->shape()))}});
+}
+// Split: consecutive pieces along `axis`, of the sizes in `split` (attribute
+// before opset 13, input 1 from 13), or equal pieces, one per output.
+template <class T> Values<T> op_split(const OpCall<T>& c) {
+  const Var<T>& x = c.real(0);
+  const std::size_t axis = axis_index(c, c.attr_int("axis", 0), x.rank());
+  std::vector<std::int64_t> sizes = c.evaluation.opset >= 13 ? (c.has_input(1) ? c.integer(1).data : std::vector<std::int64_t>{})
+                                                             : c.attr_ints("split");
+  const std::size_t parts = c.node.outputs.size(), extent = x.shape()[axis];
+  if (sizes.empty()) {
+    if (parts == 0 || extent % parts != 0)
+      c.fail("cannot split an axis of " + std::to_string(extent) + " into " + std::to_string(parts) + " equal parts");
+    sizes.assign(parts, std::int64_t(extent / parts));
+  }
+  std::int64_t total = 0;
+  for (std::int64_t n : sizes) {
+    if (n < 0) c.fail("a split size is negative");
+    total += n;
+  }
+  if (sizes.size() != parts || total != std::int64_t(extent)) c.fail("the split sizes do not add up to the axis or the outputs");
+  Values<T> out;
+  std::int64_t start = 0;
+  for (std::int64_t n : sizes) {
+    out.push_back(GraphValue<T>::of(slice(x, {start}, {start + n}, {std::int64_t(axis)}, {1})));
+    start += n;
+  }
+  return out;
+}
+
 // ---- integer data through real ops -------------------------------------------------
 
 /// ONNX lets Max, Min, Clip, Pow, Abs, Sum, Mean and MaxPool take integer
@@ -940,30 +1015,30 @@ template <class T> Values<T> op_max_pool_any(const OpCall<T>& c) { return on_int
 
 struct OpRow {
   const char* name;
-  int since;  // the first default-domain opset whose meaning the row implements (≤ 9 means all of 9–17)
+  int since;  // the first default-domain opset that has the op (rows follow every later opset's meaning)
   Values<float> (*run_float)(const OpCall<float>&);
   Values<double> (*run_double)(const OpCall<double>&);
 };
 
 #define FLUXION_GRAPH_OP(name, since, function) {name, since, &function<float>, &function<double>}
 
-// Every op a graph may use, with the opsets it is read for: 9 through 17.
+// Every op a graph may use, with the opsets it is read for: 6 through 17.
 const OpRow kOps[] = {
-    FLUXION_GRAPH_OP("Add", 7, op_add),
-    FLUXION_GRAPH_OP("Sub", 7, op_sub),
-    FLUXION_GRAPH_OP("Mul", 7, op_mul),
-    FLUXION_GRAPH_OP("Div", 7, op_div),
+    FLUXION_GRAPH_OP("Add", 6, op_add),
+    FLUXION_GRAPH_OP("Sub", 6, op_sub),
+    FLUXION_GRAPH_OP("Mul", 6, op_mul),
+    FLUXION_GRAPH_OP("Div", 6, op_div),
     FLUXION_GRAPH_OP("Neg", 6, op_neg),
     FLUXION_GRAPH_OP("Abs", 6, op_abs_any),
     FLUXION_GRAPH_OP("Sqrt", 6, op_sqrt),
     FLUXION_GRAPH_OP("Reciprocal", 6, op_reciprocal),
-    FLUXION_GRAPH_OP("Pow", 7, op_pow_any),
+    FLUXION_GRAPH_OP("Pow", 1, op_pow_any),
     FLUXION_GRAPH_OP("Exp", 6, op_exp),
     FLUXION_GRAPH_OP("Log", 6, op_log),
-    FLUXION_GRAPH_OP("Max", 8, op_max_any),
-    FLUXION_GRAPH_OP("Min", 8, op_min_any),
-    FLUXION_GRAPH_OP("Sum", 8, op_sum_any),
-    FLUXION_GRAPH_OP("Mean", 8, op_mean_any),
+    FLUXION_GRAPH_OP("Max", 6, op_max_any),
+    FLUXION_GRAPH_OP("Min", 6, op_min_any),
+    FLUXION_GRAPH_OP("Sum", 6, op_sum_any),
+    FLUXION_GRAPH_OP("Mean", 6, op_mean_any),
     FLUXION_GRAPH_OP("Relu", 6, op_relu),
     FLUXION_GRAPH_OP("LeakyRelu", 6, op_leaky_relu),
     FLUXION_GRAPH_OP("Elu", 6, op_elu),
@@ -972,32 +1047,38 @@ const OpRow kOps[] = {
     FLUXION_GRAPH_OP("Softplus", 1, op_softplus),
     FLUXION_GRAPH_OP("Erf", 9, op_erf),
     FLUXION_GRAPH_OP("Gelu", 1, op_gelu),
+    FLUXION_GRAPH_OP("PRelu", 6, op_prelu),
+    FLUXION_GRAPH_OP("Selu", 6, op_selu),
+    FLUXION_GRAPH_OP("HardSigmoid", 6, op_hard_sigmoid),
     FLUXION_GRAPH_OP("Clip", 6, op_clip_any),
     FLUXION_GRAPH_OP("Softmax", 1, op_softmax),
     FLUXION_GRAPH_OP("LogSoftmax", 1, op_log_softmax),
-    FLUXION_GRAPH_OP("Gemm", 7, op_gemm),
+    FLUXION_GRAPH_OP("Gemm", 6, op_gemm),
     FLUXION_GRAPH_OP("MatMul", 1, op_matmul),
     FLUXION_GRAPH_OP("Conv", 1, op_conv),
     FLUXION_GRAPH_OP("ConvTranspose", 1, op_conv_transpose),
-    FLUXION_GRAPH_OP("MaxPool", 8, op_max_pool_any),
-    FLUXION_GRAPH_OP("AveragePool", 7, op_average_pool),
+    FLUXION_GRAPH_OP("MaxPool", 1, op_max_pool_any),
+    FLUXION_GRAPH_OP("AveragePool", 1, op_average_pool),
     FLUXION_GRAPH_OP("GlobalAveragePool", 1, op_global_average_pool),
     FLUXION_GRAPH_OP("GlobalMaxPool", 1, op_global_max_pool),
-    FLUXION_GRAPH_OP("BatchNormalization", 9, op_batch_norm),
+    FLUXION_GRAPH_OP("BatchNormalization", 6, op_batch_norm),
     FLUXION_GRAPH_OP("Flatten", 1, op_flatten),
     FLUXION_GRAPH_OP("Reshape", 5, op_reshape),
     FLUXION_GRAPH_OP("Squeeze", 1, op_squeeze),
     FLUXION_GRAPH_OP("Unsqueeze", 1, op_unsqueeze),
     FLUXION_GRAPH_OP("Transpose", 1, op_transpose),
     FLUXION_GRAPH_OP("Concat", 4, op_concat),
+    FLUXION_GRAPH_OP("Split", 2, op_split),
+    FLUXION_GRAPH_OP("Expand", 8, op_expand),
+    FLUXION_GRAPH_OP("Size", 1, op_size),
     FLUXION_GRAPH_OP("Slice", 1, op_slice),
     FLUXION_GRAPH_OP("Gather", 1, op_gather),
     FLUXION_GRAPH_OP("Pad", 2, op_pad),
     FLUXION_GRAPH_OP("ReduceMean", 1, op_reduce_mean),
     FLUXION_GRAPH_OP("ReduceSum", 1, op_reduce_sum),
     FLUXION_GRAPH_OP("Identity", 1, op_identity),
-    FLUXION_GRAPH_OP("Dropout", 7, op_dropout),
-    FLUXION_GRAPH_OP("Constant", 9, op_constant),
+    FLUXION_GRAPH_OP("Dropout", 6, op_dropout),
+    FLUXION_GRAPH_OP("Constant", 1, op_constant),
     FLUXION_GRAPH_OP("Shape", 1, op_shape),
     FLUXION_GRAPH_OP("Cast", 6, op_cast),
     FLUXION_GRAPH_OP("ConstantOfShape", 9, op_constant_of_shape),
@@ -1013,7 +1094,7 @@ const OpRow* find_op(const std::string& name) {
 
 }  // namespace
 
-constexpr int kFirstOpset = 9, kLastOpset = 17;
+constexpr int kFirstOpset = 6, kLastOpset = 17;
 
 bool graph_op_supported(const std::string& op, int opset, std::string& why) {
   if (opset < kFirstOpset || opset > kLastOpset) {
@@ -1021,8 +1102,14 @@ bool graph_op_supported(const std::string& op, int opset, std::string& why) {
           "–" + std::to_string(kLastOpset) + ")";
     return false;
   }
-  if (!find_op(op)) {
+  const OpRow* row = find_op(op);
+  if (!row) {
     why = "op '" + op + "' is not supported (opset " + std::to_string(opset) + ")";
+    return false;
+  }
+  if (opset < row->since) {
+    why = "op '" + op + "' does not exist before opset " + std::to_string(row->since) + " (the model uses opset " +
+          std::to_string(opset) + ")";
     return false;
   }
   return true;

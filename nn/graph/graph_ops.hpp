@@ -8,7 +8,7 @@
 //     Relu   Y = max(X, 0)   (SoftPlus(β) when the graph is smoothed)
 //
 // following the ONNX operator specification (onnx/docs/Operators.md) for
-// opsets 9–17, attribute by attribute; ops whose meaning changed between
+// opsets 6–17, attribute by attribute; ops whose meaning changed between
 // opsets (Softmax's axis, Clip/Pad/Slice/Squeeze reading inputs instead of
 // attributes) read the graph's opset.
 #pragma once

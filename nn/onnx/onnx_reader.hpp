@@ -9,7 +9,7 @@
 // before a tensor is allocated, tensors kept as external data are refused
 // (Fluxion reads one self-contained file), and every problem is one
 // InputError sentence naming the file — and the node, op and opset when a
-// node is the problem. Ops follow nn/graph/graph_ops.hpp (opsets 9–17).
+// node is the problem. Ops follow nn/graph/graph_ops.hpp (opsets 6–17).
 #pragma once
 
 #include <cstdint>

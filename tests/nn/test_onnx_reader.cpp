@@ -148,10 +148,10 @@ TEST_CASE("onnx reader: bad files are one sentence naming the file, the node, th
                          doctest::Contains("m.onnx: node 'Sigmoid_0' (LSTM): op 'LSTM' is not supported (opset 13)"),
                          InputError);
   }
-  SUBCASE("an opset outside 9-17") {
+  SUBCASE("an opset outside 6-17") {
     onnx::ModelProto m = small_mlp(W, b);
     m.mutable_opset_import(0)->set_version(18);
-    CHECK_THROWS_WITH_AS(parse_onnx(bytes_of(m), "m.onnx"), doctest::Contains("opset 18 is outside the opsets Fluxion reads (9–17)"),
+    CHECK_THROWS_WITH_AS(parse_onnx(bytes_of(m), "m.onnx"), doctest::Contains("opset 18 is outside the opsets Fluxion reads (6–17)"),
                          InputError);
   }
   SUBCASE("another domain") {
