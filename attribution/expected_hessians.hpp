@@ -16,7 +16,7 @@
 // This changes the expectation of each entry, not only the noise: for
 // quadratic f (constant H) the off-diagonal entries lose ½ H_ab Cov_D(x'_a, x'_b)
 // and the diagonal gains ½ Σ_{c≠a} H_ac Cov_D(x'_a, x'_c), so the total is
-// unchanged and Γ is no longer symmetric. torch's k outer × k inner draws
+// unchanged; each sample (hence the estimate) is no longer symmetric. torch's k outer × k inner draws
 // (k = round(√n)) are here n independent (x', α, x'', β) draws: the same
 // expectation.
 // Completeness holds in expectation: Σ_ij Γ_ij ≈ f(x) − E_D f(x'), with a

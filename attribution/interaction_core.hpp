@@ -39,7 +39,7 @@ struct InteractionAttributions {
 /// Expected Gradients), the term is the derivative of the inner EG at
 /// p = x' + tΔ, times R = Δ:
 ///     Γ_ab += w [ s L_a R_b ∂²_ab f(q) + δ_ab R_a ∂_a f(q) ],  q = x'' + s (p − x''),  L = p − x'',  s = inner_t,
-/// which is not symmetric in a, b.
+/// whose samples are not symmetric in a, b.
 struct InteractionTerm {
   static constexpr std::size_t none = static_cast<std::size_t>(-1);
   std::size_t example = 0, reference = 0;

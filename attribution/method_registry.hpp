@@ -41,15 +41,15 @@ MethodBaseline<T> resolve_baseline(const Tensor<T>& x, const std::string& kind, 
 /// MethodInfo::options) and none is a default. Empty / none: the method's own
 /// definition. run_method refuses an option the method does not take.
 struct MethodOptions {
-  std::string rule;                        // ig: quadrature; ih: ∫∫ g(αβ) rule; blur_ig: segment rule
-  std::string sigma_schedule;              // blur_ig: linear | sqrt | pair_sqrt
-  std::string blur_border;                 // blur_ig: reflect | zeros
-  std::string blur_kernel;                 // blur_ig: three_sigma | scipy
-  std::optional<double> max_sigma;         // blur_ig: σ_max in pixels
-  std::string aggregate;                   // smoothgrad, vargrad: over |∇f|; agi: mean | sum_over_classes
-  std::optional<double> noise_sigma;       // smoothgrad family: an absolute σ
-  std::vector<std::size_t> false_classes;  // agi: an explicit list of false classes
-  std::string inner_baseline;              // eh: shared | fresh
+  std::string rule = {};                        // ig: quadrature; ih: ∫∫ g(αβ) rule; blur_ig: segment rule
+  std::string sigma_schedule = {};              // blur_ig: linear | sqrt | pair_sqrt
+  std::string blur_border = {};                 // blur_ig: reflect | zeros
+  std::string blur_kernel = {};                 // blur_ig: three_sigma | scipy
+  std::optional<double> max_sigma = {};         // blur_ig: σ_max in pixels
+  std::string aggregate = {};                   // smoothgrad, vargrad: over |∇f|; agi: mean | sum_over_classes
+  std::optional<double> noise_sigma = {};       // smoothgrad family: an absolute σ
+  std::vector<std::size_t> false_classes = {};  // agi: an explicit list of false classes
+  std::string inner_baseline = {};              // eh: shared | fresh
 };
 
 /// One value of a choice option and what it is ("matches Captum ..." for the compatible ones).
