@@ -15,10 +15,12 @@
 //     f = (wᵀx)²: the expectation with the −½ H_ab Cov(x'_a, x'_b) term.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <numbers>
 
 #include "attribution/agi.hpp"
+#include "attribution/axiom_checks.hpp"
 #include "attribution/blur_ig.hpp"
 #include "attribution/expected_hessians.hpp"
 #include "attribution/gaussian_blur.hpp"
@@ -398,6 +400,18 @@ TEST_CASE("compat: EH with a fresh inner baseline (path_explain torch) loses ½ 
   // The covariance term is far outside the noise: Γ₀₁ moves by −½ H₀₁ Cov₀₁ = +0.0725.
   CHECK(std::fabs(fresh[0][1] - shared[0][1] - 0.0725) <= 1e-15);
   CHECK(std::fabs(torch.values(0, 0, 1) - paper.values(0, 0, 1) - 0.0725) <= 0.02);
+  // Its samples L_a R_b are not symmetric, so `fluxion check` does not hold it to symmetry; the paper's it does.
+  s.samples = 2000;
+  s.options.inner_baseline = "fresh";
+  const AxiomCheck<double> torch_check = check_axioms(method_spec<double>("eh"), out, xs, {0}, s, 0.1);
+  s.options.inner_baseline.clear();
+  const AxiomCheck<double> paper_check = check_axioms(method_spec<double>("eh"), out, xs, {0}, s, 0.1);
+  auto has_symmetry = [](const AxiomCheck<double>& c) {
+    return std::any_of(c.gaps.begin(), c.gaps.end(), [](const AxiomGap& g) { return g.axiom == "symmetry"; });
+  };
+  CHECK(!has_symmetry(torch_check));
+  CHECK(has_symmetry(paper_check));
+  CHECK(std::fabs(torch.values(0, 0, 1) - torch.values(0, 1, 0)) > 1e-4);  // one estimate, two different entries
 }
 
 // ---------------------------------------------------------------- the method table
