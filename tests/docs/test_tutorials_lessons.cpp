@@ -99,6 +99,10 @@ TEST_CASE("tutorial 01 engine structure: adjoints of the trace, VJP = transpose 
   CHECK(std::fabs(run["trace adjoint u"] - ubar) <= 1e-15);
   CHECK(std::fabs(run["trace adjoint x"] - (1 + ubar * -1.3)) <= 1e-15);
   CHECK(std::fabs(run["trace adjoint y"] - ubar * 0.7) <= 1e-15);
+  CHECK(std::fabs(run["trace value x"] - 0.7) == 0);
+  CHECK(std::fabs(run["trace value y"] + 1.3) == 0);
+  CHECK(std::fabs(run["trace value f"] - (v + 0.7)) <= 1e-15);
+  CHECK(run["trace max_diff_vs_hand"] <= 1e-15);
   for (const char* op : {"mul", "tanh", "add", "tanh_matvec"}) {
     CAPTURE(op);
     CHECK(run[std::string("transpose ") + op + " max_abs_diff"] <= 1e-15);
@@ -126,6 +130,13 @@ TEST_CASE("tutorial 02 second-order costs: forward-over-reverse and reverse-over
     CAPTURE(depth);
     const std::string d = depth;
     CHECK(run[d + " max_diff_forward_over_reverse_vs_reverse_over_reverse"] <= 1e-12);
+    // Forward-over-reverse keeps the forward graph with a tangent (one
+    // direction: as many numbers as the value) on every non-leaf node: the
+    // dual input [64] and its reshape [64, 1], per layer the matmul and
+    // softplus outputs [64, 1], then the output matmul [1, 1] and reshape [1]:
+    // 2 · 8 · (64 + 64 + 128 L + 1 + 1) bytes.
+    const double layers = d == "depth=2" ? 2 : 8;
+    CHECK(run[d + " kept_bytes forward_over_reverse"] == 16 * (130 + 128 * layers));
     CHECK(run[d + " k64 max_diff_batched_vs_loop"] <= 1e-12);
     // The recorded first sweep is kept on top of the forward graph: more than
     // forward-over-reverse's values-plus-tangents, but less than twice.
@@ -139,8 +150,11 @@ TEST_CASE("tutorial 02 second-order costs: forward-over-reverse and reverse-over
     CHECK(run.numbers.count("time " + d + " k64_ms forward_over_reverse_batched") == 1);
     CHECK(run.numbers.count("time " + d + " k64_ms reverse_over_reverse_loop") == 1);
   }
-  // The graph the second sweep needs grows with depth faster than the dual graph.
+  // The graph the second sweep needs grows with depth faster than the dual
+  // graph: per layer it keeps the forward values (2 · 64 doubles) and at least
+  // the sweep's own cotangents, more than the 2048 bytes a dual layer holds.
   CHECK(run["depth=8 kept_bytes ratio_ror_over_for"] > run["depth=2 kept_bytes ratio_ror_over_for"]);
+  CHECK((run["depth=8 kept_bytes reverse_over_reverse"] - run["depth=2 kept_bytes reverse_over_reverse"]) / 6 > 2048);
 }
 
 TEST_CASE("tutorial 03 axioms: sensitivity, implementation invariance and symmetry against closed forms") {
@@ -153,6 +167,7 @@ TEST_CASE("tutorial 03 axioms: sensitivity, implementation invariance and symmet
   CHECK(run["sensitivity gradient"] == 0);
   CHECK(run["sensitivity gradient_times_input"] == 0);
   CHECK(std::fabs(run["sensitivity ig"] - 1) <= 1e-14);
+  CHECK(run["sensitivity ig_gap"] <= 1e-14);
   // f = tanh(ab) + a from 0 to (a, b): IG_a = tanh(ab)/2 + a, IG_b = tanh(ab)/2
   // (∫₀¹ t·ab·sech²(t²ab) dt = tanh(ab)/2); both implementations alike.
   const double th = std::tanh(0.7 * -1.3);
@@ -221,6 +236,16 @@ TEST_CASE("tutorial 03 MNIST baselines: black is blind to the background, blurre
   CHECK(run["black background_share_of_mass"] == 0);
   // Blurred: the baseline has ink where x has none, so the background is attributed.
   CHECK(run["blurred baseline_max_on_background"] > 0);
+  // A Gaussian blur averages with weights summing to 1: it stays in [0, 1]
+  // and cannot exceed the brightest pixel.
+  CHECK(run["blurred baseline_min"] >= 0);
+  CHECK(run["blurred baseline_max"] <= 1);
+  CHECK(run["blurred baseline_max"] >= run["blurred baseline_max_on_background"]);
+  CHECK(run["black baseline_min"] == 0);
+  CHECK(run["black baseline_max_on_background"] == 0);
+  CHECK(run["digit index"] == 0);
+  CHECK(run["top50 blurred_on_background"] >= 0);
+  CHECK(run["top50 blurred_on_background"] <= 50 - run["top50 common_pixels"]);  // the common ones are on ink
   CHECK(run["blurred background_nonzero_pixels"] > zeros / 2);
   CHECK(run["blurred background_nonzero_pixels"] <= zeros);
   CHECK(run["blurred background_share_of_mass"] > 0.05);
