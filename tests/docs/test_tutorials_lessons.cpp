@@ -14,6 +14,8 @@
 
 #include <sys/wait.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -269,4 +271,81 @@ TEST_CASE("tutorial 03 MNIST baselines: black is blind to the background, blurre
   for (std::size_t i = 0; i < 784; ++i) blurred_blank += blurred[i / 28][i % 28] == ' ';
   CHECK(blurred_blank >= zeros - run["blurred background_nonzero_pixels"]);
   CHECK(blurred_blank <= zeros - run["blurred background_nonzero_pixels"] + ink_blank + (784 - zeros) / 10);
+}
+
+// ---- the lesson format -----------------------------------------------------
+
+namespace {
+
+std::string read_text(const fs::path& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+/// The targets of the Markdown links [text](target) of `page` that are neither
+/// web addresses nor anchors, without their #fragment.
+std::vector<std::string> relative_links(const std::string& page) {
+  std::vector<std::string> links;
+  for (std::size_t at = page.find("]("); at != std::string::npos; at = page.find("](", at + 2)) {
+    const std::size_t end = page.find(')', at + 2);
+    if (end == std::string::npos) break;
+    std::string target = page.substr(at + 2, end - at - 2);
+    if (target.empty() || target.find(' ') != std::string::npos || target.rfind("http", 0) == 0 || target[0] == '#')
+      continue;
+    links.push_back(target.substr(0, target.find('#')));
+  }
+  return links;
+}
+
+}  // namespace
+
+TEST_CASE("docs: every relative link in README.md and docs/*.md names a file of the repository") {
+  const fs::path root = FLUXION_SOURCE_DIR;
+  std::vector<fs::path> pages{root / "README.md"};
+  for (const auto& entry : fs::directory_iterator(root / "docs"))
+    if (entry.path().extension() == ".md") pages.push_back(entry.path());
+  std::size_t checked = 0;
+  for (const auto& page : pages) {
+    for (const std::string& target : relative_links(read_text(page))) {
+      ++checked;
+      CHECK_MESSAGE(fs::exists(page.parent_path() / target), page.filename().string() << " links to " << target
+                                                                 << ", which does not exist");
+    }
+  }
+  CHECK(checked >= 30);  // the pages do link; a parser that found none would pass vacuously
+}
+
+TEST_CASE("docs: each tutorial of the notation sheet's table is a lesson (prerequisites, goals, exercises)") {
+  const fs::path docs = fs::path(FLUXION_SOURCE_DIR) / "docs";
+  const std::string sheet = read_text(docs / "notation.md");
+  // The tutorials are the pages the sheet's dependency table links: "| [N. Title](0N-name.md) |".
+  std::vector<std::string> tutorials;
+  for (const std::string& target : relative_links(sheet))
+    if (target.size() > 3 && std::isdigit(static_cast<unsigned char>(target[0])) && target.find(".md") != std::string::npos &&
+        std::find(tutorials.begin(), tutorials.end(), target) == tutorials.end())
+      tutorials.push_back(target);
+  CHECK(tutorials.size() >= 8);
+  // ... and every numbered page in docs/ is in the sheet, linked or named.
+  for (const auto& entry : fs::directory_iterator(docs)) {
+    const std::string name = entry.path().filename().string();
+    if (entry.path().extension() == ".md" && std::isdigit(static_cast<unsigned char>(name[0])))
+      CHECK_MESSAGE(sheet.find(name) != std::string::npos, "docs/notation.md does not place " << name << " in the order of the tutorials");
+  }
+  for (const std::string& t : tutorials) {
+    CAPTURE(t);
+    const std::string page = read_text(docs / t);
+    const std::size_t first_section = page.find("\n## ");
+    const std::size_t prerequisites = page.find("**Prerequisites:**"), goals = page.find("**You will learn:**");
+    CHECK(prerequisites < first_section);  // at the top, before the first section
+    CHECK(goals < first_section);
+    CHECK(page.find("(notation.md)") < first_section);
+    const std::size_t exercises = page.find("## Exercises: change this, predict, run");
+    REQUIRE(exercises != std::string::npos);
+    CHECK(page.find("\n## ", exercises + 4) == std::string::npos);  // the last section
+    int items = 0;
+    for (char n = '1'; n <= '9'; ++n) items += page.find(std::string{'\n', n, '.', ' '}, exercises) != std::string::npos;
+    CHECK(items >= 3);
+  }
 }
