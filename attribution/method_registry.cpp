@@ -333,15 +333,12 @@ void check_method_options(const MethodInfo& info, const MethodOptions& options) 
       throw ArgumentError("method '" + info.name + "' does not take " + flag_of(name) + " (methods that do: " +
                           takers + ")");
     }
-    if (taken->choices.empty()) continue;
+    const auto& choices = taken->choices;  // empty: a free value (a number, a list)
+    if (choices.empty() || std::any_of(choices.begin(), choices.end(), [&](const OptionChoice& c) { return c.value == value; }))
+      continue;
     std::string known;
-    for (const OptionChoice& c : taken->choices) {
-      if (c.value == value) known.clear();
-      if (c.value == value) break;
-      known += (known.empty() ? "" : ", ") + c.value;
-    }
-    if (!known.empty())
-      throw ArgumentError("method '" + info.name + "': " + flag_of(name) + " '" + value + "' is not one of " + known);
+    for (const OptionChoice& c : choices) known += (known.empty() ? "" : ", ") + c.value;
+    throw ArgumentError("method '" + info.name + "': " + flag_of(name) + " '" + value + "' is not one of " + known);
   }
 }
 
