@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 #include <random>
 #include <string>
 
@@ -56,19 +57,14 @@ T sign(T v) {
   return static_cast<T>((v > T(0)) - (v < T(0)));
 }
 
-}  // namespace
-
+/// The walks of one group of examples that share J = false_classes[e].size() walks:
+/// A_e = mean_j A_ej (integrate_walks averages), complete against the mean walk end.
 template <class T>
-PathAttributions<T> agi(const ExplainedOutput<T>& out, const Tensor<T>& x, const std::vector<std::size_t>& targets,
-                        const AGIOptions& options) {
-  example_count(x, "agi: x");
-  check_options(options);
-  const std::size_t classes_in_model = class_count(out, x);
-  if (classes_in_model < 2)
-    throw ShapeError("agi: the model has " + std::to_string(classes_in_model) + " class; AGI needs at least 2");
-  const std::vector<std::size_t> classes = resolve_targets(out, x, targets);
-  const std::size_t walks = std::min(options.false_classes, classes_in_model - 1);
-  const auto false_classes = choose_false_classes(classes, classes_in_model, walks, options.seed);
+PathAttributions<T> walk_false_classes(const ExplainedOutput<T>& out, const Tensor<T>& x,
+                                       const std::vector<std::size_t>& classes,
+                                       const std::vector<std::vector<std::size_t>>& false_classes,
+                                       const AGIOptions& options) {
+  const std::size_t walks = false_classes.front().size();
   auto false_class_of = [&](std::size_t row) { return false_classes[row / walks][row % walks]; };
 
   ExplainedOutput<T> integrand = out;
@@ -100,6 +96,70 @@ PathAttributions<T> agi(const ExplainedOutput<T>& out, const Tensor<T>& x, const
   WalkAttributions<T> result = integrate_walks(integrand, x, classes, walk);
   result.paths.gradient_evaluations += walk_gradients;
   return result.paths;
+}
+
+/// The explicit list without the explained class; ArgumentError for a class the model lacks or a repeat.
+std::vector<std::size_t> listed_false_classes(const std::vector<std::size_t>& list, std::size_t true_class,
+                                              std::size_t classes) {
+  std::vector<std::size_t> kept;
+  for (std::size_t j : list) {
+    if (j >= classes)
+      throw ArgumentError("agi: false class " + std::to_string(j) + " is not a class of the model, which has " +
+                          std::to_string(classes));
+    if (std::count(list.begin(), list.end(), j) > 1)
+      throw ArgumentError("agi: false class " + std::to_string(j) + " is listed twice");
+    if (j != true_class) kept.push_back(j);
+  }
+  if (kept.empty())
+    throw ArgumentError("agi: the false-class list holds only the explained class " + std::to_string(true_class));
+  return kept;
+}
+
+}  // namespace
+
+template <class T>
+PathAttributions<T> agi(const ExplainedOutput<T>& out, const Tensor<T>& x, const std::vector<std::size_t>& targets,
+                        const AGIOptions& options) {
+  const std::size_t n = example_count(x, "agi: x");
+  check_options(options);
+  const std::size_t classes_in_model = class_count(out, x);
+  if (classes_in_model < 2)
+    throw ShapeError("agi: the model has " + std::to_string(classes_in_model) + " class; AGI needs at least 2");
+  const std::vector<std::size_t> classes = resolve_targets(out, x, targets);
+  std::vector<std::vector<std::size_t>> false_classes;
+  if (options.false_class_list.empty()) {
+    const std::size_t walks = std::min(options.false_classes, classes_in_model - 1);
+    false_classes = choose_false_classes(classes, classes_in_model, walks, options.seed);
+  } else {
+    for (std::size_t c : classes) false_classes.push_back(listed_false_classes(options.false_class_list, c, classes_in_model));
+  }
+  // Examples whose lists have the same length walk together (a listed class that is
+  // the explained one shortens an example's list by one).
+  std::map<std::size_t, std::vector<std::size_t>> groups;
+  for (std::size_t e = 0; e < n; ++e) groups[false_classes[e].size()].push_back(e);
+  PathAttributions<T> result;
+  result.attributions = Tensor<T>::from_shape(shape_of(x));
+  result.output_changes.resize(n);
+  result.completeness_gaps.resize(n);
+  const std::size_t d = x.size() / n;
+  for (const auto& [walks, members] : groups) {
+    std::vector<std::size_t> group_classes;
+    std::vector<std::vector<std::size_t>> group_false;
+    for (std::size_t e : members) group_classes.push_back(classes[e]), group_false.push_back(false_classes[e]);
+    const PathAttributions<T> part =
+        walk_false_classes(out, gather_rows(x, members), group_classes, group_false, options);
+    // sum_over_classes: A = Σ_j A_j = J · mean_j A_j, against J f(x) − Σ_j f(end_j).
+    const double scale = options.aggregate == AGIAggregate::sum_over_classes ? double(walks) : 1.0;
+    for (std::size_t m = 0; m < members.size(); ++m) {
+      const std::size_t e = members[m];
+      for (std::size_t i = 0; i < d; ++i)
+        result.attributions.data()[e * d + i] = static_cast<T>(scale * static_cast<double>(part.attributions.data()[m * d + i]));
+      result.output_changes[e] = scale * part.output_changes[m];
+      result.completeness_gaps[e] = scale * part.completeness_gaps[m];
+    }
+    result.gradient_evaluations += part.gradient_evaluations;
+  }
+  return result;
 }
 
 template PathAttributions<float> agi(const ExplainedOutput<float>&, const Tensor<float>&,

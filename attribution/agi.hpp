@@ -16,14 +16,30 @@
 // with a left-point error O(ε); that is the completeness gap reported.
 // A feature whose gradient for class j is exactly zero never moves
 // (sign(0) = 0), so a feature the model ignores gets exactly 0.
+//
+// Reference-compatible settings (never defaults), matching the authors' code
+// (pd90506/AGI, AGI_main.py):
+//   false_class_list     an explicit list of false classes, walked for every
+//                        example; the explained class is skipped where it is
+//                        in the list (AGI_main's selected_ids and `continue`);
+//   AGIAggregate::sum_over_classes
+//                        A = Σ_j A_j (the reference sums: its `/ topk` is
+//                        commented out), J times the mean, complete against
+//                        J f(x) − Σ_j f(x_end_j).
+// The mean is the default because it keeps Σ A on the scale of one output
+// change, whatever J is; the sample is the default because a fixed list of
+// ids only makes sense for one data set's class order.
 #pragma once
 
 #include <cstdint>
 #include <optional>
+#include <vector>
 
 #include "attribution/path_integral.hpp"
 
 namespace fluxion {
+
+enum class AGIAggregate { mean, sum_over_classes };
 
 struct AGIOptions {
   double epsilon = 0.05;           // ε, the L∞ size of one step
@@ -31,6 +47,10 @@ struct AGIOptions {
   std::size_t false_classes = 20;  // walks per example; capped at C − 1 (all other classes)
   double lo = 0.0, hi = 1.0;       // the input box the walk stays in (lo < hi; ±inf = no clip)
   std::uint64_t seed = 0;          // which false classes, when fewer than C − 1 are used
+  /// The false classes to walk, for every example (the explained class is
+  /// skipped): replaces false_classes and the seeded sample. Empty: sample.
+  std::vector<std::size_t> false_class_list = {};
+  AGIAggregate aggregate = AGIAggregate::mean;
   /// The integrated output f: the paper integrates the softmax probability of
   /// the true class. std::nullopt: use out.kind. The walk always follows the
   /// probability of class j.

@@ -27,7 +27,9 @@ Tensor<T> eh_sum(const ExplainedOutput<T>& out, const Tensor<T>& x, const std::v
     ++next;
     const std::size_t reference = pick(rng);
     const double alpha = uniform(rng), beta = uniform(rng);
-    return InteractionTerm{e, reference, alpha * beta, 1.0 / double(m)};
+    if (!options.fresh_inner_baseline) return InteractionTerm{e, reference, alpha * beta, 1.0 / double(m)};
+    const std::size_t inner = pick(rng);  // path_explain torch: x'' drawn apart from x'
+    return InteractionTerm{e, reference, alpha, 1.0 / double(m), inner, beta};
   };
   return interaction_sum(out, x, classes, references, n * m, term, part, row, options.directions_per_sweep);
 }

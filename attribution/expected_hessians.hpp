@@ -6,8 +6,19 @@
 //          ≈ (1/n) Σ_s [ t_s D_s H(p_s) D_s + diag(Δ_s ⊙ ∇f(p_s)) ],   t_s = α_s β_s,  p_s = x'_s + t_s Δ_s
 //
 // One (x'_s, α_s, β_s) triple per Monte Carlo sample; the same x'_s serves the
-// inner and the outer integral (one public implementation re-samples the inner
-// baseline, which changes individual entries though not the totals).
+// inner and the outer integral, as in the paper and path_explain's TF code.
+//
+// Reference-compatible setting (never the default): fresh_inner_baseline
+// matches path_explain PathExplainerTorch.interactions(use_expectation=True),
+// whose inner Expected Gradients call draws its own baseline x''_s:
+//     Γ_ab = E[ Δ_b ∂/∂p_b { (p_a − x''_a) ∂_a f(x'' + β(p − x'')) } ],  p = x' + αΔ,
+//          ≈ (1/n) Σ_s [ β_s L_s,a Δ_s,b ∂²_ab f(q_s) + δ_ab Δ_s,a ∂_a f(q_s) ],  L_s = p_s − x''_s.
+// This changes the expectation of each entry, not only the noise: for
+// quadratic f (constant H) the off-diagonal entries lose ½ H_ab Cov_D(x'_a, x'_b)
+// and the diagonal gains ½ Σ_{c≠a} H_ac Cov_D(x'_a, x'_c), so the total is
+// unchanged; each sample (hence the estimate) is no longer symmetric. torch's k outer × k inner draws
+// (k = round(√n)) are here n independent (x', α, x'', β) draws: the same
+// expectation.
 // Completeness holds in expectation: Σ_ij Γ_ij ≈ f(x) − E_D f(x'), with a
 // Monte Carlo gap falling like 1/√n.
 //
@@ -27,6 +38,7 @@ struct ExpectedHessiansOptions {
   std::size_t samples = 200;              // Monte Carlo samples per example
   std::uint64_t seed = 0;
   std::size_t directions_per_sweep = 64;  // identity tangents per sweep (full matrix); 0 = all d
+  bool fresh_inner_baseline = false;      // path_explain torch: the inner integral draws its own x''
 };
 
 /// Γ ≈ (1/n) Σ_s [t_s D_s H(p_s) D_s + diag(Δ_s ⊙ ∇f(p_s))],  t_s = α_s β_s, p_s = x'_s + t_s Δ_s, D_s = diag(x − x'_s).

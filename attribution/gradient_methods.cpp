@@ -38,13 +38,16 @@ Tensor<T> noisy_gradient_statistic(const ExplainedOutput<T>& out, const Tensor<T
   if (options.samples == 0) throw ArgumentError("smoothgrad: samples must be at least 1");
   if (!(options.noise_fraction >= 0) || !std::isfinite(options.noise_fraction))
     throw ArgumentError("smoothgrad: noise_fraction must be >= 0 and finite");
+  if (options.noise_sigma && (!(*options.noise_sigma >= 0) || !std::isfinite(*options.noise_sigma)))
+    throw ArgumentError("smoothgrad: noise_sigma must be >= 0 and finite, got " + std::to_string(*options.noise_sigma));
   const std::vector<std::size_t> classes = resolve_targets(out, x, targets);
   const std::size_t d = x.size() / n, m = options.samples;
 
   std::vector<double> sigma(n);
   for (std::size_t e = 0; e < n; ++e) {
     const auto [lo, hi] = std::minmax_element(x.data() + e * d, x.data() + (e + 1) * d);
-    sigma[e] = options.noise_fraction * (static_cast<double>(*hi) - static_cast<double>(*lo));
+    sigma[e] = options.noise_sigma ? *options.noise_sigma
+                                   : options.noise_fraction * (static_cast<double>(*hi) - static_cast<double>(*lo));
   }
 
   std::mt19937_64 rng(options.seed);
@@ -60,7 +63,7 @@ Tensor<T> noisy_gradient_statistic(const ExplainedOutput<T>& out, const Tensor<T
   auto accumulate = [&](std::size_t p, const T* g) {
     const std::size_t e = p / m, s = p % m;
     for (std::size_t i = 0; i < d; ++i) {
-      const double v = static_cast<double>(g[i]);
+      const double v = options.absolute_gradients ? std::abs(static_cast<double>(g[i])) : static_cast<double>(g[i]);
       double& mu = mean[e * d + i];
       const double delta = v - mu;
       mu += delta / double(s + 1);

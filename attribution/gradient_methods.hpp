@@ -15,13 +15,23 @@
 //                          to Parameter Perturbations", 2018
 //
 // SmoothGrad's noise level follows the paper: σ = noise_fraction·(max x − min x)
-// per example, 15 % by default, n = 50 samples. The noise is drawn from one
+// per example, 15 % by default, n = 50 samples. Two reference-compatible
+// settings reproduce Captum's NoiseTunnel(Saliency(model)) (never defaults):
+//   noise_sigma         an absolute σ, the same for every example (Captum's
+//                       `stdevs`; the relative σ adapts to each input's range);
+//   absolute_gradients  the statistic of |∇f(x + ε_s)| instead of ∇f(x + ε_s),
+//                       as Captum's Saliency (abs=True) feeds NoiseTunnel:
+//                       SmoothGrad (1/n) Σ_s |∇f(x + ε_s)|, VarGrad the
+//                       variance of |∇f|; SmoothGrad² is unchanged (|g|² = g²).
+// Signed averaging is the paper's definition: where the gradient's sign flips
+// under noise it cancels, which |∇f| cannot. The noise is drawn from one
 // seeded mt19937_64 in the fixed order (example, sample, element), so the result
 // depends on the seed but not on batch_size. All n·N noisy points go through
 // the model out.batch_size at a time.
 #pragma once
 
 #include <cstdint>
+#include <optional>
 
 #include "attribution/explained_output.hpp"
 
@@ -47,6 +57,11 @@ struct SmoothGradOptions {
   std::size_t samples = 50;     // n noisy copies per example
   double noise_fraction = 0.15; // σ = noise_fraction · (max x_n − min x_n)
   std::uint64_t seed = 0;
+  /// An absolute σ for every example, replacing noise_fraction (matches Captum
+  /// NoiseTunnel's `stdevs`). std::nullopt: the relative σ above.
+  std::optional<double> noise_sigma = std::nullopt;
+  /// Take the statistic of |∇f| (matches Captum NoiseTunnel over Saliency, abs=True).
+  bool absolute_gradients = false;
 };
 
 /// (1/n) Σ_s ∇f(x + ε_s).

@@ -16,7 +16,9 @@ Quadrature interaction_rule(const std::string& name, int points) {
                           std::to_string(points));
     return ih_paper_grid(points);
   }
-  throw ArgumentError("integrated hessians: unknown rule '" + name + "' (expected log_weighted or paper_grid)");
+  if (name == "path_explain_tf_grid") return path_explain_tf_grid(points);
+  throw ArgumentError("integrated hessians: unknown rule '" + name +
+                      "' (expected log_weighted, paper_grid or path_explain_tf_grid)");
 }
 
 namespace {

@@ -14,7 +14,10 @@
 //   "log_weighted"  Gauss rule for the weight −ln t (accurate: exact for
 //                   polynomial g of degree 2n − 1), n nodes on one path;
 //   "paper_grid"    path_explain's equal-weight k×k grid of products αβ
-//                   (endpoints included, biased at O(1/k)), k² nodes.
+//                   (endpoints included, biased at O(1/k)), k² nodes;
+//   "path_explain_tf_grid"  matches path_explain PathExplainerTF.interactions
+//                   (use_expectation=False, num_samples = n): n of the
+//                   ⌈√n⌉² grid products (quadrature.hpp), n nodes.
 //
 // Three outputs, by cost:
 //   full matrix   Γ [d, d]: a full Hessian per path point, from batched
@@ -43,8 +46,8 @@ namespace fluxion {
 template <class T>
 struct IntegratedHessiansOptions {
   std::optional<Tensor<T>> baseline;      // none = zeros; else one example or [N, ...]
-  std::string rule = "log_weighted";      // "log_weighted" | "paper_grid"
-  int points = 32;                        // log_weighted: nodes; paper_grid: k per axis (k² nodes)
+  std::string rule = "log_weighted";      // "log_weighted" | "paper_grid" | "path_explain_tf_grid"
+  int points = 32;                        // log_weighted, path_explain_tf_grid: nodes; paper_grid: k per axis (k² nodes)
   std::size_t directions_per_sweep = 64;  // identity tangents per sweep (full matrix); 0 = all d
 };
 

@@ -26,30 +26,52 @@ Tensor<T> interaction_sum(const ExplainedOutput<T>& out, const Tensor<T>& x, con
   const std::size_t direction_chunk = directions_per_sweep == 0 ? d : std::min(directions_per_sweep, d);
   Tensor<T> result = part == InteractionPart::full ? filled<T>({n, d, d}, T(0)) : filled<T>(shape_of(x), T(0));
 
-  // Point p = references[term.reference] + t Δ of term p, drawn in order.
+  // Point of term p, drawn in order: x' + tΔ (x' = references[term.reference]),
+  // or with an inner reference x'' = references[term.inner_reference] the point
+  // x'' + s (p − x''), p = x' + tΔ, s = term.inner_t.
   std::vector<InteractionTerm> term_of(terms);
   auto point = [&](std::size_t p, T* dst) {
     const InteractionTerm term = term_of[p] = next_term();
-    if (term.example >= n || term.reference >= r)
+    if (term.example >= n || term.reference >= r || (term.inner_reference != InteractionTerm::none && term.inner_reference >= r))
       throw ArgumentError("interactions: a term refers to example " + std::to_string(term.example) +
-                          " or reference " + std::to_string(term.reference) + " that does not exist");
+                          " or a reference that does not exist");
     const T* xe = x.data() + term.example * d;
     const T* ref = references.data() + term.reference * d;
     const T t = static_cast<T>(term.t);
     for (std::size_t i = 0; i < d; ++i) dst[i] = ref[i] + t * (xe[i] - ref[i]);
+    if (term.inner_reference != InteractionTerm::none) {
+      const T* inner = references.data() + term.inner_reference * d;
+      const T s = static_cast<T>(term.inner_t);
+      for (std::size_t i = 0; i < d; ++i) dst[i] = inner[i] + s * (dst[i] - inner[i]);
+    }
     return classes[term.example];
   };
-  // Δ of term p into dst.
+  // R = Δ = x − x' of term p into dst.
   auto delta_of = [&](std::size_t p, T* dst) {
     const T* xe = x.data() + term_of[p].example * d;
     const T* ref = references.data() + term_of[p].reference * d;
     for (std::size_t i = 0; i < d; ++i) dst[i] = xe[i] - ref[i];
   };
+  // L of term p into dst: Δ, or p − x'' = x' + tΔ − x'' with an inner reference.
+  auto left_of = [&](std::size_t p, T* dst) {
+    const InteractionTerm& term = term_of[p];
+    delta_of(p, dst);
+    if (term.inner_reference == InteractionTerm::none) return;
+    const T* ref = references.data() + term.reference * d;
+    const T* inner = references.data() + term.inner_reference * d;
+    const T t = static_cast<T>(term.t);
+    for (std::size_t i = 0; i < d; ++i) dst[i] = ref[i] + t * dst[i] - inner[i];
+  };
+  // The Hessian coefficient: t, or s with an inner reference.
+  auto hessian_coefficient = [&](const InteractionTerm& term) {
+    return term.inner_reference == InteractionTerm::none ? term.t : term.inner_t;
+  };
 
   auto sum_chunk = [&](std::size_t first, const Tensor<T>& points, const std::vector<std::size_t>& chunk_classes) {
     const std::size_t count = chunk_classes.size();
-    Tensor<T> delta = Tensor<T>::from_shape(shape_of(points));
+    Tensor<T> delta = Tensor<T>::from_shape(shape_of(points)), left = Tensor<T>::from_shape(shape_of(points));
     for (std::size_t p = 0; p < count; ++p) delta_of(first + p, delta.data() + p * d);
+    for (std::size_t p = 0; p < count; ++p) left_of(first + p, left.data() + p * d);
     auto direction_tensor = [&](std::size_t k) {  // k tangents per point: [k, count, ...]
       Shape s = shape_of(points);
       s.insert(s.begin(), k);
@@ -66,11 +88,12 @@ Tensor<T> interaction_sum(const ExplainedOutput<T>& out, const Tensor<T>& x, con
         for (std::size_t p = 0; p < count; ++p) {
           const InteractionTerm& term = term_of[first + p];
           const T* dp = delta.data() + p * d;
+          const T* lp = left.data() + p * d;
           T* gamma = result.data() + term.example * d * d;
           for (std::size_t j = 0; j < k; ++j) {
             const std::size_t a = first_direction + j;
-            // HV[j, p] = H e_a = row a of H (symmetric): Γ_ab += w t Δ_a Δ_b H_ab.
-            const T coef = static_cast<T>(term.weight * term.t) * dp[a];
+            // HV[j, p] = H e_a = row a of H (symmetric): Γ_ab += w c L_a R_b H_ab (L = R = Δ, c = t by default).
+            const T coef = static_cast<T>(term.weight * hessian_coefficient(term)) * lp[a];
             const T* h_row = sweep.hessian_products.data() + (j * count + p) * d;
             T* g_row = gamma + a * d;
             for (std::size_t b = 0; b < d; ++b) g_row[b] += coef * dp[b] * h_row[b];
@@ -91,18 +114,19 @@ Tensor<T> interaction_sum(const ExplainedOutput<T>& out, const Tensor<T>& x, con
     const auto sweep = gradient_and_hessian_products(out, points, chunk_classes, V);
     for (std::size_t p = 0; p < count; ++p) {
       const InteractionTerm& term = term_of[first + p];
-      const T w = static_cast<T>(term.weight), wt = static_cast<T>(term.weight * term.t);
+      const T w = static_cast<T>(term.weight), wt = static_cast<T>(term.weight * hessian_coefficient(term));
       const T* dp = delta.data() + p * d;
+      const T* lp = left.data() + p * d;
       const T* hv = sweep.hessian_products.data() + p * d;
       const T* g = sweep.gradients.data() + p * d;
       T* row = result.data() + term.example * d;
       if (part == InteractionPart::row) {
-        // Γ_ib += w (t Δ_i Δ_b (H e_i)_b + δ_ib Δ_i g_i)
-        for (std::size_t b = 0; b < d; ++b) row[b] += wt * dp[row_index] * dp[b] * hv[b];
+        // Γ_ib += w (c L_i R_b (H e_i)_b + δ_ib R_i g_i)
+        for (std::size_t b = 0; b < d; ++b) row[b] += wt * lp[row_index] * dp[b] * hv[b];
         row[row_index] += w * dp[row_index] * g[row_index];
       } else {
-        // Σ_j Γ_aj += w Δ_a (t (H Δ)_a + g_a)
-        for (std::size_t a = 0; a < d; ++a) row[a] += dp[a] * (wt * hv[a] + w * g[a]);
+        // Σ_j Γ_aj += w (c L_a (H R)_a + R_a g_a)
+        for (std::size_t a = 0; a < d; ++a) row[a] += wt * lp[a] * hv[a] + w * dp[a] * g[a];
       }
     }
   };

@@ -33,9 +33,19 @@ struct InteractionAttributions {
 
 /// One term w·[t D H(p) D + diag(Δ ⊙ ∇f(p))] of example `example`'s sum, with
 /// Δ = x_example − references[reference] and p = references[reference] + tΔ.
+///
+/// With an inner reference x'' = references[inner_reference] (path_explain's
+/// torch Expected Hessians, which draws a fresh baseline for the inner
+/// Expected Gradients), the term is the derivative of the inner EG at
+/// p = x' + tΔ, times R = Δ:
+///     Γ_ab += w [ s L_a R_b ∂²_ab f(q) + δ_ab R_a ∂_a f(q) ],  q = x'' + s (p − x''),  L = p − x'',  s = inner_t,
+/// whose samples are not symmetric in a, b.
 struct InteractionTerm {
+  static constexpr std::size_t none = static_cast<std::size_t>(-1);
   std::size_t example = 0, reference = 0;
   double t = 0, weight = 0;
+  std::size_t inner_reference = none;
+  double inner_t = 0;
 };
 
 enum class InteractionPart { full, row, row_sums };

@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "attribution/explained_output.hpp"
@@ -35,6 +36,43 @@ struct MethodBaseline {
 template <class T>
 MethodBaseline<T> resolve_baseline(const Tensor<T>& x, const std::string& kind, const Tensor<T>& user = {});
 
+/// The reference-compatible options (issue 21): each reproduces another
+/// library's numbers ("matches <library> <function>", see each row's
+/// MethodInfo::options) and none is a default. Empty / none: the method's own
+/// definition. run_method refuses an option the method does not take.
+struct MethodOptions {
+  std::string rule = {};                        // ig: quadrature; ih: ∫∫ g(αβ) rule; blur_ig: segment rule
+  std::string sigma_schedule = {};              // blur_ig: linear | sqrt | pair_sqrt
+  std::string blur_border = {};                 // blur_ig: reflect | zeros
+  std::string blur_kernel = {};                 // blur_ig: three_sigma | scipy
+  std::optional<double> max_sigma = {};         // blur_ig: σ_max in pixels
+  std::string aggregate = {};                   // smoothgrad, vargrad: over |∇f|; agi: mean | sum_over_classes
+  std::optional<double> noise_sigma = {};       // smoothgrad family: an absolute σ
+  std::vector<std::size_t> false_classes = {};  // agi: an explicit list of false classes
+  std::string inner_baseline = {};              // eh: shared | fresh
+};
+
+/// One value of a choice option and what it is ("matches Captum ..." for the compatible ones).
+struct OptionChoice {
+  std::string value, description;
+};
+
+/// One option a method takes: its MethodOptions field name (the CLI flag is
+/// --name with '_' → '-'), its default, its choices (empty: a free value) and what it does.
+struct MethodOption {
+  std::string name, default_value;
+  std::vector<OptionChoice> choices;
+  std::string description;
+};
+
+/// The MethodOptions fields that are set, as (name, value in words), in field order.
+std::vector<std::pair<std::string, std::string>> given_options(const MethodOptions& options);
+
+struct MethodInfo;
+/// ArgumentError (one sentence, the flag named) for an option the method
+/// `info` does not take, or a value not among that option's choices.
+void check_method_options(const MethodInfo& info, const MethodOptions& options);
+
 template <class T>
 struct MethodSettings {
   int steps = 0;                 // 0: the method's default (IG 50 nodes, Guided IG 128, IG2 K, NeFLAG n, ...)
@@ -44,6 +82,7 @@ struct MethodSettings {
   std::vector<std::size_t> reference_labels;  // needs_reference_labels (ig2): class of each reference
   Function<T> features, head;      // needs_split_model (ig2): model = head ∘ features (representation space)
   std::size_t samples = 0;         // Monte Carlo samples (EG, EH, SmoothGrad); 0: default
+  MethodOptions options;           // reference-compatible options (issue 21)
 };
 
 template <class T>
@@ -64,6 +103,7 @@ struct MethodInfo {
   bool needs_reference_labels = false;  // uses settings.reference_labels when given (else the whole pool)
   bool takes_baseline = false;     // reads settings.baseline (built once by resolve_baseline)
   int default_steps = 0;           // what steps = 0 means, read from its options struct (0: no such count)
+  std::vector<MethodOption> options = {};  // the MethodOptions it takes
 };
 
 template <class T>
@@ -110,8 +150,8 @@ int default_steps(const std::string& name);
 
 /// Runs `method` with `settings`: (out, x[N, ...], classes) → values [N, ...] or [N, d, d].
 /// `classes` are resolved already (one per example: see resolve_targets);
-/// ArgumentError if there are not N of them or the settings lack what the
-/// method needs.
+/// ArgumentError if there are not N of them, the settings lack what the
+/// method needs, or set an option it does not take (or a value not among its choices).
 template <class T>
 MethodOutput<T> run_method(const MethodSpec<T>& method, const ExplainedOutput<T>& out, const Tensor<T>& x,
                            const std::vector<std::size_t>& classes, const MethodSettings<T>& settings);

@@ -185,6 +185,21 @@ Quadrature trapezoid(int n) {
   return q;
 }
 
+Quadrature captum_trapezoid(int n) {
+  check_count("captum_trapezoid", n, 2);
+  Quadrature q{std::vector<double>(n), std::vector<double>(n, 1.0 / n), "captum_trapezoid"};
+  for (int i = 0; i < n; ++i) q.nodes[i] = static_cast<double>(i) / (n - 1);
+  q.weights.front() = q.weights.back() = 0.5 / n;
+  return q;
+}
+
+Quadrature inclusive_linspace(int n) {
+  check_count("inclusive_linspace", n, 2);
+  Quadrature q{std::vector<double>(n), std::vector<double>(n, 1.0 / n), "inclusive_linspace"};
+  for (int i = 0; i < n; ++i) q.nodes[i] = static_cast<double>(i) / (n - 1);
+  return q;
+}
+
 Quadrature gauss_legendre(int n) {
   check_count("gauss_legendre", n, 1);
   Quadrature q{std::vector<double>(n), std::vector<double>(n), "gauss_legendre"};
@@ -218,6 +233,23 @@ Quadrature ih_paper_grid(int k) {
   return q;
 }
 
+Quadrature path_explain_tf_grid(int n) {
+  check_count("path_explain_tf_grid", n, 2);
+  const long k = static_cast<long>(std::ceil(std::sqrt(static_cast<double>(n))));
+  const long drawn = k * k;
+  Quadrature q{{}, std::vector<double>(n, 1.0 / n), "path_explain_tf_grid"};
+  q.nodes.reserve(n);
+  for (int m = 0; m < n; ++m) {
+    // numpy's linspace(0, k² − 1, n)[m] = m · (k² − 1)/(n − 1), then np.round (half to even).
+    const double position = static_cast<double>(m) * (static_cast<double>(drawn - 1) / (n - 1));
+    const long index = std::clamp(static_cast<long>(std::nearbyint(position)), 0L, drawn - 1);
+    const double a = static_cast<double>(index / k) / static_cast<double>(k - 1);
+    const double b = static_cast<double>(index % k) / static_cast<double>(k - 1);
+    q.nodes.push_back(a * b);
+  }
+  return q;
+}
+
 namespace {
 
 Quadrature build_quadrature(const std::string& name, int n) {
@@ -227,9 +259,11 @@ Quadrature build_quadrature(const std::string& name, int n) {
   if (name == "trapezoid") return trapezoid(n);
   if (name == "gauss_legendre") return gauss_legendre(n);
   if (name == "log_weighted") return log_weighted(n);
+  if (name == "captum_trapezoid") return captum_trapezoid(n);
+  if (name == "inclusive_linspace") return inclusive_linspace(n);
   throw ArgumentError("unknown quadrature '" + name +
                       "' (expected riemann_left, riemann_right, riemann_midpoint, trapezoid, "
-                      "gauss_legendre or log_weighted)");
+                      "gauss_legendre, log_weighted, captum_trapezoid or inclusive_linspace)");
 }
 
 }  // namespace

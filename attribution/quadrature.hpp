@@ -13,7 +13,13 @@
 //
 // Every rule's weights sum to 1 (up to one rounding per weight), so a
 // constant integrand is integrated exactly — a trapezoid whose weights sum
-// to (n−1)/n would silently break IG's completeness.
+// to (n−1)/n would silently break IG's completeness. Two reference-compatible
+// rules exist only to reproduce other libraries' numbers (never a default):
+//   captum_trapezoid    Captum's riemann_trapezoid: weights 1/n, ends 1/(2n),
+//                       summing to (n−1)/n, so it is trapezoid × (n−1)/n;
+//   inclusive_linspace  PAIR saliency's and path_explain's IG: linspace(0, 1, n)
+//                       with equal weights 1/n (both ends at full weight), so
+//                       it is ((n−1)/n)·trapezoid + (g(0) + g(1))/(2n).
 //
 // Integrated Hessians reduction (see shared/papers/integrated-hessians.md):
 // for α, β independent U(0,1) the product t = αβ has density −ln t on (0,1), so
@@ -48,6 +54,12 @@ Quadrature riemann_right(int n);
 Quadrature riemann_midpoint(int n);
 /// n ≥ 2 points t_i = i·h, h = 1/(n−1); weights h/2, h, …, h, h/2.
 Quadrature trapezoid(int n);
+/// Captum riemann_trapezoid (captum/attr/_utils/approximation_methods.py):
+/// n ≥ 2 points t_i = i/(n−1), weights 1/(2n), 1/n, …, 1/n, 1/(2n) (sum (n−1)/n).
+Quadrature captum_trapezoid(int n);
+/// PAIR saliency IntegratedGradients.GetMask and path_explain
+/// attributions(use_expectation=False): n ≥ 2 points t_i = i/(n−1), w_i = 1/n.
+Quadrature inclusive_linspace(int n);
 /// Gauss–Legendre mapped to [0,1]: t_i = (1 + x_i)/2, w_i = 1/((1 − x_i²) P_n'(x_i)²)
 /// where x_i are the roots of the Legendre polynomial P_n (Newton, long double).
 /// Nodes ascending; exact for polynomials of degree ≤ 2n − 1.
@@ -61,9 +73,16 @@ Quadrature log_weighted(int n);
 /// endpoints, all k² products t = αβ as nodes (unsorted), weights 1/k². k ≥ 2.
 /// Biased: exact for g of degree ≤ 1 only, error O(1/k) on smooth g.
 Quadrature ih_paper_grid(int k);
+/// path_explain's TF grid for ∫∫ g(αβ) dα dβ (PathExplainerTF.interactions with
+/// use_expectation=False, num_samples = n): k = ⌈√n⌉, α, β each linspace(0, 1, k),
+/// the k² products flattened row-major (index a·k + b ↦ α_a·α_b) and n of them
+/// kept at indices round(linspace(0, k² − 1, n)) (round half to even, as
+/// numpy), weights 1/n. For a square n it is ih_paper_grid(√n). n ≥ 2.
+Quadrature path_explain_tf_grid(int n);
 /// Rule by name: "riemann_left" | "riemann_right" | "riemann_midpoint" |
-/// "trapezoid" | "gauss_legendre" | "log_weighted". Throws ArgumentError for an
-/// unknown name or a bad n (n < 1, n < 2 for trapezoid, n > kMaxQuadratureNodes).
+/// "trapezoid" | "gauss_legendre" | "log_weighted" | "captum_trapezoid" |
+/// "inclusive_linspace". Throws ArgumentError for an
+/// unknown name or a bad n (n < 1, n < 2 for the trapezoids and inclusive_linspace, n > kMaxQuadratureNodes).
 /// Each (name, n) is built once and then served from a cache (thread-safe).
 Quadrature make_quadrature(const std::string& name, int n);
 

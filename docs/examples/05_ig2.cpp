@@ -127,7 +127,7 @@ int main(int argc, char** argv) {
 
   std::vector<Tensor<double>> path{x};
   Tensor<double> attribution = {{0.0, 0.0}};
-  std::printf("\n   j      x1        x2      f(x_j)   |h(x_j)-h(r)|^2\n");
+  std::printf("\n   j      x0        x1      f(x_j)   |h(x_j)-h(r)|^2\n");
   for (int j = 0; j < K; ++j) {
     const Tensor<double>& xj = path.back();
     const Tensor<double> g = grad(distance, xj);  // where to go
@@ -144,7 +144,7 @@ int main(int argc, char** argv) {
   const double d_start = sum(square(model.features(Var<double>(x)) - Var<double>(hr))).item();
   const double d_end = sum(square(model.features(Var<double>(cf)) - Var<double>(hr))).item();
   std::printf("%4d  %8.4f  %8.4f  %8.4f  %10.5f   <- GradCF\n\n", K, cf(0, 0), cf(0, 1), f_cf, d_end);
-  std::printf("ig2_gradcf_x1 = %.10g\nig2_gradcf_x2 = %.10g\nig2_f_gradcf = %.10g\n", cf(0, 0), cf(0, 1), f_cf);
+  std::printf("ig2_gradcf_x0 = %.10g\nig2_gradcf_x1 = %.10g\nig2_f_gradcf = %.10g\n", cf(0, 0), cf(0, 1), f_cf);
   std::printf("ig2_class_gradcf = %zu\n", predicted_classes(model.model(), cf)[0]);
   std::printf("ig2_repr_distance where=start = %.10g\nig2_repr_distance where=end = %.10g\n", d_start, d_end);
   std::printf("ig2_manual_attribution i=1 = %.10g\nig2_manual_attribution i=2 = %.10g\n", attribution(0, 0),
@@ -206,7 +206,7 @@ int main(int argc, char** argv) {
   ig_options.steps = 32;  // Gauss–Legendre: exact to rounding on this smooth line
   const ExplainedOutput<double> out{model.model()};
   const PathAttributions<double> ig = integrated_gradients(out, x, {c}, ig_options);
-  std::printf("\n                 A_1        A_2       sum\n");
+  std::printf("\n                 A_0        A_1       sum\n");
   std::printf("IG2 (GradPath) %9.5f  %9.5f  %9.5f\n", attribution(0, 0), attribution(0, 1), attribution(0, 0) + attribution(0, 1));
   std::printf("IG (straight)  %9.5f  %9.5f  %9.5f\n", ig.attributions(0, 0), ig.attributions(0, 1),
               ig.attributions(0, 0) + ig.attributions(0, 1));

@@ -60,6 +60,20 @@ CLI::Validator checked_by(Parse parse) {
       "");
 }
 
+/// --help of a method option: every method that takes it, its default and its
+/// choices with what each one matches, read from the method table.
+std::string option_help(const std::string& name, const std::string& intro) {
+  std::string help = intro;
+  for (const MethodInfo& m : method_catalogue()) {
+    for (const MethodOption& o : m.options) {
+      if (o.name != name) continue;
+      help += "\n  " + m.name + " (default " + o.default_value + "): " + o.description;
+      for (const OptionChoice& c : o.choices) help += "\n    " + c.value + ": " + c.description;
+    }
+  }
+  return help;
+}
+
 }  // namespace
 
 void add_explanation_options(CLI::App* cmd, ExplainFlags& f) {
@@ -85,6 +99,18 @@ void add_explanation_options(CLI::App* cmd, ExplainFlags& f) {
   cmd->add_option("--batch-size", f.batch_size, "Points per model call inside the method")->capture_default_str();
   cmd->add_option("--dtype", f.dtype, "Precision of the whole computation: float64 (exact) | float32 (fast)")
       ->capture_default_str();
+  // Reference-compatible options (the method table's MethodInfo::options): none is a default.
+  MethodOptions& o = f.options;
+  cmd->add_option("--rule", o.rule, option_help("rule", "Integration rule"));
+  cmd->add_option("--sigma-schedule", o.sigma_schedule, option_help("sigma_schedule", "Blur scales"));
+  cmd->add_option("--blur-border", o.blur_border, option_help("blur_border", "Blur border"));
+  cmd->add_option("--blur-kernel", o.blur_kernel, option_help("blur_kernel", "Blur kernel truncation"));
+  cmd->add_option("--max-sigma", o.max_sigma, option_help("max_sigma", "Largest blur"));
+  cmd->add_option("--aggregate", o.aggregate, option_help("aggregate", "Statistic over noise or classes"));
+  cmd->add_option("--noise-sigma", o.noise_sigma, option_help("noise_sigma", "Absolute noise"));
+  cmd->add_option("--false-classes", f.false_classes, option_help("false_classes", "False classes, e.g. 0,3,7"))
+      ->delimiter(',');
+  cmd->add_option("--inner-baseline", o.inner_baseline, option_help("inner_baseline", "Inner baseline"));
 }
 
 namespace {
@@ -99,6 +125,12 @@ void validate_flags(const ExplainFlags& flags) {
   if (flags.batch_size == 0) throw UsageError("--batch-size must be positive");
   if (flags.dtype != "float32" && flags.dtype != "float64")
     throw UsageError("--dtype must be float32 or float64, got '" + flags.dtype + "'");
+  for (long long j : flags.false_classes)
+    if (j < 0) throw UsageError("--false-classes takes class indices >= 0, got " + std::to_string(j));
+  if (flags.options.max_sigma && !(*flags.options.max_sigma >= 0 && std::isfinite(*flags.options.max_sigma)))
+    throw UsageError("--max-sigma must be a finite number >= 0");
+  if (flags.options.noise_sigma && !(*flags.options.noise_sigma >= 0 && std::isfinite(*flags.options.noise_sigma)))
+    throw UsageError("--noise-sigma must be a finite number >= 0");
   if (flags.tolerance && !(*flags.tolerance > 0 && std::isfinite(*flags.tolerance)))
     throw UsageError("--tolerance must be a relative completeness gap > 0, got " +
                      (std::ostringstream() << *flags.tolerance).str());
@@ -218,6 +250,9 @@ ExplainSetup<T> prepare_explanation(const ExplainFlags& flags) {
   ExplainSetup<T> s;
   s.method = &method_spec<T>(flags.method);  // an unknown method: ArgumentError, exit code 2
   validate_flags(flags);
+  s.settings.options = flags.options;
+  for (long long j : flags.false_classes) s.settings.options.false_classes.push_back(std::size_t(j));
+  check_method_options(s.method->info, s.settings.options);  // before any file is read: ArgumentError, exit code 2
   load_explained_model(flags, s);
   load_inputs(flags, s);
   s.settings.steps = flags.steps;

@@ -28,6 +28,8 @@ struct ExplainFlags {
   std::string representation;  // ig2: a graph value name (empty: the input of the last Gemm/MatMul)
   std::string dtype = "float64";  // precision of the whole computation: float32 | float64
   std::optional<double> tolerance;  // relative completeness gap to reach (explain, interactions) or bound (check)
+  MethodOptions options;            // the reference-compatible options (--rule, --aggregate, ...)
+  std::vector<long long> false_classes;  // --false-classes, checked >= 0 before it becomes options.false_classes
 };
 
 /// Everything a method call needs, in the precision T the user chose with
@@ -46,8 +48,9 @@ struct ExplainSetup {
 
 /// Adds the flags that explain, interactions and check share (--model,
 /// --input, --target, --baseline, --steps, --smooth-beta, --output,
-/// --references, --seed, --batch-size, --dtype), bound to `flags`, which must
-/// outlive the parse.
+/// --references, --seed, --batch-size, --dtype, and the reference-compatible
+/// method options of the method table: --rule, --sigma-schedule, ...), bound
+/// to `flags`, which must outlive the parse.
 void add_explanation_options(CLI::App* cmd, ExplainFlags& flags);
 
 /// Validates flags and files, loads everything, in named phases: the method

@@ -81,9 +81,25 @@ def _targets(target):
     return [int(t) for t in target]
 
 
+_COMPAT_OPTIONS = ("rule", "sigma_schedule", "blur_border", "blur_kernel", "max_sigma", "aggregate", "noise_sigma",
+                   "false_classes", "inner_baseline")
+
+
 def _request(method, target, baseline, steps, seed, samples, references, reference_labels, output, batch_size,
-             x, tolerance=1e-3):
+             x, tolerance=1e-3, compat=None):
     r = _core.Request()
+    for name, value in (compat or {}).items():
+        if name not in _COMPAT_OPTIONS:
+            raise ArgumentError(f"unknown option '{name}' (method options: {', '.join(_COMPAT_OPTIONS)})")
+        if value is None:
+            continue
+        if name in ("max_sigma", "noise_sigma"):
+            value = float(value)
+        elif name == "false_classes":
+            value = [int(c) for c in value]
+        else:
+            value = str(value)
+        setattr(r, name, value)
     r.method = method
     r.target = _targets(target)
     if isinstance(baseline, str):
@@ -104,18 +120,20 @@ def _request(method, target, baseline, steps, seed, samples, references, referen
     return r
 
 
-def _run(model, x, interactions, smooth_beta, **options):
+def _run(model, x, interactions, smooth_beta, compat, **options):
     if smooth_beta:
         model = smooth(model, smooth_beta)
     x = _as_array(x, "x")
-    values, changes, gaps, reference, single = _core.explain(model, x, _request(x=x, **options), interactions)
+    values, changes, gaps, reference, single = _core.explain(model, x, _request(x=x, compat=compat, **options),
+                                                             interactions)
     if single:
         values = values[0]
     return values, _np.asarray(changes), _np.asarray(gaps), reference, single
 
 
 def explain(model, x, method="ig", target=None, baseline="zeros", steps=0, seed=0, samples=0, references=None,
-            reference_labels=None, output="logit", batch_size=64, smooth_beta=0.0, return_convergence_delta=False):
+            reference_labels=None, output="logit", batch_size=64, smooth_beta=0.0, return_convergence_delta=False,
+            **method_options):
     """Attributions of `method` for x (one example or [N, ...]); same shape as x.
 
     target: class index, one per example, or None (the predicted class).
@@ -125,8 +143,14 @@ def explain(model, x, method="ig", target=None, baseline="zeros", steps=0, seed=
     output: "logit" or "probability" (the softmax of the target class).
     return_convergence_delta: also return Captum's delta per example,
         sum(attributions) - (f(x) - f(baseline)) (path methods only).
+    method_options: the reference-compatible options of the method table (the CLI's --rule, --aggregate, ...;
+        fluxion.methods()[i]["options"] lists each method's, with what each value matches), e.g.
+        rule="captum_trapezoid" (Captum's riemann_trapezoid IG), aggregate="mean_absolute" with noise_sigma=1.0
+        (Captum's NoiseTunnel over Saliency), sigma_schedule="pair_sqrt", blur_border="zeros",
+        blur_kernel="scipy", rule="pair_finite_difference", max_sigma=50 (PAIR's Blur IG),
+        aggregate="sum_over_classes", false_classes=[...] (the AGI code). None is a default.
     """
-    values, changes, _, _, single = _run(model, x, False, smooth_beta, method=method, target=target,
+    values, changes, _, _, single = _run(model, x, False, smooth_beta, method_options, method=method, target=target,
                                          baseline=baseline, steps=steps, seed=seed, samples=samples,
                                          references=references, reference_labels=reference_labels, output=output,
                                          batch_size=batch_size)
@@ -140,16 +164,20 @@ def explain(model, x, method="ig", target=None, baseline="zeros", steps=0, seed=
 
 
 def interactions(model, x, method="ih", target=None, baseline="zeros", steps=0, seed=0, samples=0, references=None,
-                 output="logit", batch_size=64, smooth_beta=0.0):
-    """Pairwise interactions Gamma [d, d] of one example (or [N, d, d]): ih, eh, input_hessian, shapley_interaction."""
-    values, _, _, _, _ = _run(model, x, True, smooth_beta, method=method, target=target, baseline=baseline,
+                 output="logit", batch_size=64, smooth_beta=0.0, **method_options):
+    """Pairwise interactions Gamma [d, d] of one example (or [N, d, d]): ih, eh, input_hessian, shapley_interaction.
+
+    method_options: rule="path_explain_tf_grid" (ih, steps = num_samples) or inner_baseline="fresh" (eh, path_explain
+    torch's resampled inner baseline); see fluxion.methods().
+    """
+    values, _, _, _, _ = _run(model, x, True, smooth_beta, method_options, method=method, target=target, baseline=baseline,
                               steps=steps, seed=seed, samples=samples, references=references, reference_labels=None,
                               output=output, batch_size=batch_size)
     return values
 
 
 def check(model, x, method="ig", tolerance=None, target=None, baseline="zeros", steps=0, seed=0, samples=0,
-          references=None, output="logit", batch_size=64, smooth_beta=0.0):
+          references=None, output="logit", batch_size=64, smooth_beta=0.0, **method_options):
     """Every axiom gap that applies to `method`, as {axiom: relative gap} (`fluxion check`).
 
     With a tolerance, raises fluxion.GateError naming the first gap above its bound (completeness and row
@@ -161,7 +189,7 @@ def check(model, x, method="ig", tolerance=None, target=None, baseline="zeros", 
     if tolerance is not None and not (float(tolerance) > 0 and _np.isfinite(float(tolerance))):
         raise ArgumentError(f"tolerance must be a relative gap > 0, got {tolerance}")
     r = _request(method, target, baseline, steps, seed, samples, references, None, output, batch_size, x,
-                 1e-3 if tolerance is None else tolerance)
+                 1e-3 if tolerance is None else tolerance, method_options)
     rows = _core.check(model, x, r)
     if tolerance is not None:
         for row in rows:

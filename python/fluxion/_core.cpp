@@ -210,6 +210,8 @@ struct Request {
   std::string output = "logit";
   std::size_t batch_size = 64;
   double tolerance = 1e-3;  // check only
+  MethodOptions options;    // the reference-compatible options (rule, aggregate, ...)
+  std::vector<long long> false_classes;  // checked >= 0 before it becomes options.false_classes
 };
 
 /// One resolved call: everything run_method needs, in precision T.
@@ -248,6 +250,12 @@ Prepared<T> prepare(Model& model, const py::array& x_array, const Request& r) {
   Prepared<T> p;
   p.method = &method_spec<T>(r.method);
   if (r.steps < 0) throw ArgumentError("steps must be >= 0 (0: the method's default), got " + std::to_string(r.steps));
+  p.settings.options = r.options;
+  for (long long j : r.false_classes) {
+    if (j < 0) throw ArgumentError("false_classes takes class indices >= 0, got " + std::to_string(j));
+    p.settings.options.false_classes.push_back(static_cast<std::size_t>(j));
+  }
+  check_method_options(p.method->info, p.settings.options);
   if (r.batch_size == 0) throw ArgumentError("batch_size must be positive");
   p.out.model = model.function<T>();
   p.out.kind = parse_output_kind(r.output);
@@ -481,7 +489,24 @@ PYBIND11_MODULE(_core, m) {
       .def_readwrite("reference_labels", &Request::reference_labels)
       .def_readwrite("output", &Request::output)
       .def_readwrite("batch_size", &Request::batch_size)
-      .def_readwrite("tolerance", &Request::tolerance);
+      .def_readwrite("tolerance", &Request::tolerance)
+      .def_readwrite("false_classes", &Request::false_classes)
+      .def_property("rule", [](const Request& r) { return r.options.rule; },
+                    [](Request& r, const std::string& v) { r.options.rule = v; })
+      .def_property("sigma_schedule", [](const Request& r) { return r.options.sigma_schedule; },
+                    [](Request& r, const std::string& v) { r.options.sigma_schedule = v; })
+      .def_property("blur_border", [](const Request& r) { return r.options.blur_border; },
+                    [](Request& r, const std::string& v) { r.options.blur_border = v; })
+      .def_property("blur_kernel", [](const Request& r) { return r.options.blur_kernel; },
+                    [](Request& r, const std::string& v) { r.options.blur_kernel = v; })
+      .def_property("max_sigma", [](const Request& r) { return r.options.max_sigma; },
+                    [](Request& r, std::optional<double> v) { r.options.max_sigma = v; })
+      .def_property("aggregate", [](const Request& r) { return r.options.aggregate; },
+                    [](Request& r, const std::string& v) { r.options.aggregate = v; })
+      .def_property("noise_sigma", [](const Request& r) { return r.options.noise_sigma; },
+                    [](Request& r, std::optional<double> v) { r.options.noise_sigma = v; })
+      .def_property("inner_baseline", [](const Request& r) { return r.options.inner_baseline; },
+                    [](Request& r, const std::string& v) { r.options.inner_baseline = v; });
 
   m.def("explain", [](Model& model, const py::array& x, const Request& r, bool interactions) {
     return float_kind(x, "x") == "float32" ? explain_in<float>(model, x, r, interactions)
@@ -519,11 +544,20 @@ PYBIND11_MODULE(_core, m) {
   });
   m.def("methods", [] {
     py::list rows;
-    for (const MethodInfo& i : method_catalogue())
+    for (const MethodInfo& i : method_catalogue()) {
+      py::dict options;  // name -> {default, description, choices: {value: description}}
+      for (const MethodOption& o : i.options) {
+        py::dict choices;
+        for (const OptionChoice& c : o.choices) choices[py::str(c.value)] = c.description;
+        options[py::str(o.name)] = py::dict(py::arg("default") = o.default_value,
+                                            py::arg("description") = o.description, py::arg("choices") = choices);
+      }
       rows.append(py::dict(py::arg("name") = i.name, py::arg("description") = i.description,
                            py::arg("kind") = i.interactions ? "interactions" : "attributions",
                            py::arg("path_method") = i.path_method, py::arg("needs_references") = i.needs_references,
-                           py::arg("takes_baseline") = i.takes_baseline, py::arg("default_steps") = i.default_steps));
+                           py::arg("takes_baseline") = i.takes_baseline, py::arg("default_steps") = i.default_steps,
+                           py::arg("options") = options));
+    }
     return rows;
   });
   m.def("train", [](Model& model, const std::string& data, std::size_t epochs, std::size_t batch_size, double lr,

@@ -81,12 +81,12 @@ TEST_CASE("blur_ig: a linear f gives w ⊙ (x − blur(x, σ_max)) for every rul
   Tensor<double> image = xt::view(x, 0);
   const Tensor<double> b = gaussian_blur(image, 3.0);
   for (SegmentRule rule : {SegmentRule::left, SegmentRule::midpoint, SegmentRule::trapezoid}) {
-    for (bool sqrt_spacing : {false, true}) {
+    for (BlurSchedule schedule : {BlurSchedule::linear, BlurSchedule::sqrt}) {
       BlurIGOptions options;
       options.max_sigma = 3.0;
       options.steps = 5;
       options.rule = rule;
-      options.sqrt_spacing = sqrt_spacing;
+      options.schedule = schedule;
       const PathAttributions<double> r = blur_ig(out, x, {}, options);
       for (std::size_t i = 0; i < 64; ++i)  // the gradient is w everywhere: Σ_s w ⊙ Δp_s telescopes
         CHECK(std::fabs(r.attributions.data()[i] - w(i) * (image.data()[i] - b.data()[i])) <= 1e-15);
@@ -103,7 +103,7 @@ TEST_CASE("blur_ig: the scales run from σ_max down to exactly 0") {
   CHECK(linear[0] == 4.0);
   CHECK(linear[1] == 3.0);
   CHECK(linear[4] == 0.0);
-  options.sqrt_spacing = true;  // even in σ²: σ_s² = 16 (1 − s/4)
+  options.schedule = BlurSchedule::sqrt;  // even in σ²: σ_s² = 16 (1 − s/4)
   const std::vector<double> squares = blur_ig_sigmas(options);
   CHECK(squares[1] * squares[1] == doctest::Approx(12.0).epsilon(1e-14));
   CHECK(squares[4] == 0.0);
