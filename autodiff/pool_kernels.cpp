@@ -37,11 +37,13 @@ std::size_t output_size(std::size_t n, const PoolParams& p, std::size_t axis, co
   return out;
 }
 
-// One axis of the windows: for output i, the real (in-image) taps and the
-// count of taps inside the padded image.
+// One axis of the windows: for output i, the real (in-image) taps, which are
+// first[i], first[i] + step, … (count[i] of them), and the count of taps
+// inside the padded image.
 struct Axis {
-  std::vector<std::vector<std::size_t>> taps;  // taps[i] = input positions of window i, ascending
-  std::vector<std::size_t> padded_count;       // |window i ∩ [−p₀, n + p₁)|
+  std::vector<std::size_t> first, count;  // the real taps of window i
+  std::size_t step = 1;                   // the dilation
+  std::vector<std::size_t> padded_count;  // |window i ∩ [−p₀, n + p₁)|
 };
 
 Axis axis_windows(std::size_t n, std::size_t out, const PoolParams& p, std::size_t axis, const char* op) {
@@ -49,15 +51,20 @@ Axis axis_windows(std::size_t n, std::size_t out, const PoolParams& p, std::size
   const auto d = static_cast<std::ptrdiff_t>(p.dilations[axis]), begin = static_cast<std::ptrdiff_t>(p.pads[axis]);
   const auto end = static_cast<std::ptrdiff_t>(n) + static_cast<std::ptrdiff_t>(p.pads[axis + 2]);
   Axis a;
-  a.taps.resize(out);
+  a.step = p.dilations[axis];
+  a.first.assign(out, 0);
+  a.count.assign(out, 0);
   a.padded_count.assign(out, 0);
   for (std::size_t i = 0; i < out; ++i) {
     for (std::ptrdiff_t u = 0; u < k; ++u) {
       const std::ptrdiff_t at = static_cast<std::ptrdiff_t>(i) * s - begin + u * d;
       if (at < end) ++a.padded_count[i];
-      if (at >= 0 && at < static_cast<std::ptrdiff_t>(n)) a.taps[i].push_back(static_cast<std::size_t>(at));
+      if (at >= 0 && at < static_cast<std::ptrdiff_t>(n)) {
+        if (a.count[i] == 0) a.first[i] = static_cast<std::size_t>(at);
+        ++a.count[i];
+      }
     }
-    if (a.taps[i].empty())
+    if (a.count[i] == 0)
       throw ShapeError(std::string(op) + ": window " + std::to_string(i) + " along the " + (axis == 0 ? "height" : "width") +
                        " lies entirely in the padding");
   }
@@ -67,6 +74,11 @@ Axis axis_windows(std::size_t n, std::size_t out, const PoolParams& p, std::size
 struct Planes {
   std::size_t count, h, w, out_h, out_w;
   Axis rows, cols;
+  // Every window whole inside the image, no dilation (the plain form, and
+  // any padding-free floor-mode pooling): the kernels take the simple loops
+  // x[i·sh + u, j·sw + v] (as fast as before the general form existed).
+  bool simple = false;
+  std::size_t kh = 0, kw = 0, sh = 0, sw = 0;
 };
 
 Planes planes_of(const Shape& s, const PoolParams& p, const char* op) {
@@ -83,6 +95,12 @@ Planes planes_of(const Shape& s, const PoolParams& p, const char* op) {
   }
   q.rows = axis_windows(q.h, q.out_h, p, 0, op);
   q.cols = axis_windows(q.w, q.out_w, p, 1, op);
+  q.kh = p.kernels[0];
+  q.kw = p.kernels[1];
+  q.sh = p.strides[0];
+  q.sw = p.strides[1];
+  q.simple = p.pads == std::array<std::size_t, 4>{0, 0, 0, 0} && p.dilations[0] == 1 && p.dilations[1] == 1 &&
+             (q.out_h - 1) * q.sh + q.kh <= q.h && (q.out_w - 1) * q.sw + q.kw <= q.w;
   return q;
 }
 
@@ -113,7 +131,7 @@ std::vector<T> window_weights(const Planes& q, const PoolParams& p, const char* 
   for (std::size_t i = 0; i < q.out_h; ++i)
     for (std::size_t j = 0; j < q.out_w; ++j) {
       const std::size_t n = p.count_include_pad ? q.rows.padded_count[i] * q.cols.padded_count[j]
-                                                : q.rows.taps[i].size() * q.cols.taps[j].size();
+                                                : q.rows.count[i] * q.cols.count[j];
       weights[i * q.out_w + j] = T(1) / T(n);
     }
   return weights;
@@ -135,22 +153,46 @@ Tensor<T> max_pool2d(const Tensor<T>& x, PoolParams params, ArgmaxMap& argmax) {
   argmax.in_h = q.h;
   argmax.in_w = q.w;
   argmax.index.assign(y.size(), 0);
+  // Raw, non-aliasing pointers: the index map and the windows' tables are
+  // both size_t, and without __restrict every store to one reloads the other.
+  std::size_t* __restrict index = argmax.index.data();
+  T* __restrict out = y.data();
+  const std::size_t* __restrict col_first = q.cols.first.data();
+  const std::size_t* __restrict col_count = q.cols.count.data();
+  const std::size_t w = q.w, dr = q.rows.step, dc = q.cols.step;
+  if (q.simple) {
+    for (std::size_t c = 0; c < q.count; ++c) {
+      const T* __restrict plane = x.data() + c * q.h * q.w;
+      for (std::size_t i = 0; i < q.out_h; ++i)
+        for (std::size_t j = 0; j < q.out_w; ++j) {
+          std::size_t best = (i * q.sh) * w + j * q.sw;
+          for (std::size_t u = 0; u < q.kh; ++u)
+            for (std::size_t v = 0; v < q.kw; ++v) {
+              const std::size_t at = (i * q.sh + u) * w + (j * q.sw + v);
+              if (plane[at] > plane[best]) best = at;
+            }
+          const std::size_t o = (c * q.out_h + i) * q.out_w + j;
+          index[o] = best;
+          out[o] = plane[best];
+        }
+    }
+    return y;
+  }
   for (std::size_t c = 0; c < q.count; ++c) {
-    const T* plane = x.data() + c * q.h * q.w;
-    for (std::size_t i = 0; i < q.out_h; ++i)
+    const T* __restrict plane = x.data() + c * q.h * q.w;
+    for (std::size_t i = 0; i < q.out_h; ++i) {
+      const std::size_t r0 = q.rows.first[i], nr = q.rows.count[i];
       for (std::size_t j = 0; j < q.out_w; ++j) {
-        const auto& rows = q.rows.taps[i];
-        const auto& cols = q.cols.taps[j];
-        std::size_t best = rows[0] * q.w + cols[0];  // padding (−∞) never wins: real taps only
-        for (std::size_t r : rows)
-          for (std::size_t v : cols) {
-            std::size_t at = r * q.w + v;
+        const std::size_t c0 = col_first[j], nc = col_count[j];
+        std::size_t best = r0 * w + c0;  // padding (−∞) never wins: real taps only
+        for (std::size_t a = 0, r = r0; a < nr; ++a, r += dr)
+          for (std::size_t b = 0, at = r * w + c0; b < nc; ++b, at += dc)
             if (plane[at] > plane[best]) best = at;
-          }
-        std::size_t o = (c * q.out_h + i) * q.out_w + j;
-        argmax.index[o] = best;
-        y.data()[o] = plane[best];
+        const std::size_t o = (c * q.out_h + i) * q.out_w + j;
+        index[o] = best;
+        out[o] = plane[best];
       }
+    }
   }
   return y;
 }
@@ -194,15 +236,37 @@ Tensor<T> avg_pool2d(const Tensor<T>& x, PoolParams params) {
   Planes q = planes_of(s, p, "avg_pool2d");
   const std::vector<T> weight = window_weights<T>(q, p, "avg_pool2d");
   Tensor<T> y(with_last2(s, q.out_h, q.out_w));
+  T* __restrict out = y.data();  // (the weights are T as well: no reloads after each store)
+  const T* __restrict weights = weight.data();
+  const std::size_t* __restrict col_first = q.cols.first.data();
+  const std::size_t* __restrict col_count = q.cols.count.data();
+  const std::size_t w = q.w;
+  if (q.simple) {
+    const T scale = weights[0];  // 1/(kh·kw) for every window
+    for (std::size_t c = 0; c < q.count; ++c) {
+      const T* __restrict plane = x.data() + c * q.h * q.w;
+      for (std::size_t i = 0; i < q.out_h; ++i)
+        for (std::size_t j = 0; j < q.out_w; ++j) {
+          T acc = 0;
+          for (std::size_t u = 0; u < q.kh; ++u)
+            for (std::size_t v = 0; v < q.kw; ++v) acc += plane[(i * q.sh + u) * w + j * q.sw + v];
+          out[(c * q.out_h + i) * q.out_w + j] = acc * scale;
+        }
+    }
+    return y;
+  }
   for (std::size_t c = 0; c < q.count; ++c) {
-    const T* plane = x.data() + c * q.h * q.w;
-    for (std::size_t i = 0; i < q.out_h; ++i)
+    const T* __restrict plane = x.data() + c * q.h * q.w;
+    for (std::size_t i = 0; i < q.out_h; ++i) {
+      const std::size_t r0 = q.rows.first[i], nr = q.rows.count[i];
       for (std::size_t j = 0; j < q.out_w; ++j) {
         T acc = 0;
-        for (std::size_t r : q.rows.taps[i])
-          for (std::size_t v : q.cols.taps[j]) acc += plane[r * q.w + v];
-        y.data()[(c * q.out_h + i) * q.out_w + j] = acc * weight[i * q.out_w + j];
+        const std::size_t c0 = col_first[j], nc = col_count[j];
+        for (std::size_t r = r0; r < r0 + nr; ++r)
+          for (std::size_t v = c0; v < c0 + nc; ++v) acc += plane[r * w + v];
+        out[(c * q.out_h + i) * q.out_w + j] = acc * weights[i * q.out_w + j];
       }
+    }
   }
   return y;
 }
@@ -223,8 +287,9 @@ Tensor<T> avg_pool2d_adjoint(const Tensor<T>& g, std::size_t height, std::size_t
     for (std::size_t i = 0; i < q.out_h; ++i)
       for (std::size_t j = 0; j < q.out_w; ++j) {
         T v0 = g.data()[(c * q.out_h + i) * q.out_w + j] * weight[i * q.out_w + j];
-        for (std::size_t r : q.rows.taps[i])
-          for (std::size_t v : q.cols.taps[j]) plane[r * q.w + v] += v0;
+        const std::size_t r0 = q.rows.first[i], nr = q.rows.count[i], c0 = q.cols.first[j], nc = q.cols.count[j];
+        for (std::size_t r = r0; r < r0 + nr; ++r)
+          for (std::size_t v = c0; v < c0 + nc; ++v) plane[r * q.w + v] += v0;
       }
   }
   return x;
