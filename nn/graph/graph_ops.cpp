@@ -39,7 +39,7 @@ IntTensor OpCall<T>::integer(std::size_t i) const {
   IntTensor t{v.real.shape(), {}};
   for (std::size_t k = 0; k < v.real.value().size(); ++k) {
     const T e = v.real.value().data()[k];
-    if (!(std::isfinite(e) && e == std::trunc(e))) fail("input " + std::to_string(i) + " must hold integers");
+    if (!(std::isfinite(e) && e == std::trunc(e) && std::abs(double(e)) < 9.2e18)) fail("input " + std::to_string(i) + " must hold integers");
     t.data.push_back(static_cast<std::int64_t>(e));
   }
   return t;
@@ -206,7 +206,7 @@ template <class T> Values<T> op_tanh(const OpCall<T>& c) { return one(tanh(c.rea
 template <class T> Values<T> op_exp(const OpCall<T>& c) { return one(exp(c.real(0))); }
 template <class T> Values<T> op_log(const OpCall<T>& c) { return one(log(c.real(0))); }
 template <class T> Values<T> op_neg(const OpCall<T>& c) {
-  if (c.has_input(0) && c.inputs[0]->is_integer) return one<T>(integer_negate(c.integer(0)));
+  if (c.has_input(0) && c.inputs[0]->is_integer) return one<T>(integer_negate(c.integer(0), c.where));
   return one(neg(c.real(0)));
 }
 template <class T> Values<T> op_abs(const OpCall<T>& c) { return one(abs(c.real(0))); }
@@ -340,8 +340,11 @@ Window read_window(const OpCall<T>& c, const Shape& x_shape, std::vector<std::in
   Window w;
   w.dims = dims;
   if (kernel.size() != dims) c.fail("kernel_shape must have " + std::to_string(dims) + " entries");
+  // Window sizes come from attributes: bounded (2^20) so that no product of them can overflow.
+  constexpr std::int64_t kMaxWindow = std::int64_t{1} << 20;
   auto positive = [&](const char* name, std::int64_t v) {
-    if (v < 1) c.fail(std::string("attribute ") + name + " must be positive, got " + std::to_string(v));
+    if (v < 1 || v > kMaxWindow)
+      c.fail(std::string("attribute ") + name + " must be in 1.." + std::to_string(kMaxWindow) + ", got " + std::to_string(v));
     return std::size_t(v);
   };
   std::vector<std::int64_t> strides = c.attr_ints("strides", std::vector<std::int64_t>(dims, 1));
@@ -357,6 +360,7 @@ Window read_window(const OpCall<T>& c, const Shape& x_shape, std::vector<std::in
     w.strides[first + i] = positive("strides", strides[i]);
     w.dilations[first + i] = positive("dilations", dilations[i]);
     if (pads[i] < 0 || pads[dims + i] < 0) c.fail("negative pads are not supported");
+    if (pads[i] > kMaxWindow || pads[dims + i] > kMaxWindow) c.fail("pads above " + std::to_string(kMaxWindow) + " are not supported");
     w.pads[first + i] = std::size_t(pads[i]);
     w.pads[2 + first + i] = std::size_t(pads[dims + i]);
   }
@@ -694,6 +698,10 @@ template <class T> Values<T> op_slice(const OpCall<T>& c) {
   for (std::int64_t& a : axes) a = std::int64_t(axis_index(c, a, in.size()));
   for (std::int64_t s : steps)
     if (s == 0) c.fail("a step is 0");
+  // indices beyond ±2^62 mean "to the end" like any other out-of-range one; clamped so no arithmetic overflows
+  const std::int64_t limit = std::int64_t{1} << 62;
+  for (auto* list : {&starts, &ends, &steps})
+    for (std::int64_t& v : *list) v = std::clamp(v, -limit, limit);
   if (c.inputs[0]->is_integer) return one<T>(integer_slice(c.integer(0), starts, ends, axes, steps));
   return one(slice(c.real(0), starts, ends, axes, steps));
 }
@@ -742,6 +750,7 @@ template <class T> Values<T> op_pad(const OpCall<T>& c) {
   std::vector<std::size_t> begin(rank), end(rank);
   for (std::size_t i = 0; i < rank; ++i) {
     if (pads[i] < 0 || pads[rank + i] < 0) c.fail("negative pads are not supported");
+    if (pads[i] > (std::int64_t{1} << 31) || pads[rank + i] > (std::int64_t{1} << 31)) c.fail("pads above 2^31 are not supported");
     begin[i] = std::size_t(pads[i]);
     end[i] = std::size_t(pads[rank + i]);
   }
@@ -881,7 +890,7 @@ template <class T> Values<T> op_cast(const OpCall<T>& c) {
   if (!x.is_integer)
     for (std::size_t i = 0; i < x.real.value().size(); ++i) {
       const T e = x.real.value().data()[i];
-      if (!std::isfinite(e)) c.fail("cannot cast a non-finite value to an integer");
+      if (!(std::abs(double(e)) < 9.2e18)) c.fail("cannot cast " + std::to_string(double(e)) + " to a 64-bit integer");
       t.data.push_back(static_cast<std::int64_t>(e));
     }
   if (to == 9)
@@ -954,7 +963,7 @@ template <class T> Values<T> op_split(const OpCall<T>& c) {
   }
   std::int64_t total = 0;
   for (std::int64_t n : sizes) {
-    if (n < 0) c.fail("a split size is negative");
+    if (n < 0 || n > std::int64_t(extent)) c.fail("a split size is negative or larger than the axis");
     total += n;
   }
   if (sizes.size() != parts || total != std::int64_t(extent)) c.fail("the split sizes do not add up to the axis or the outputs");
@@ -996,7 +1005,11 @@ Values<T> on_integers(const OpCall<T>& c, Values<T> (*op)(const OpCall<T>&)) {
   for (GraphValue<T>& v : out) {
     if (v.is_integer) continue;
     IntTensor t{v.real.shape(), {}};
-    for (std::size_t k = 0; k < v.real.value().size(); ++k) t.data.push_back(std::llround(double(v.real.value().data()[k])));
+    for (std::size_t k = 0; k < v.real.value().size(); ++k) {
+      const double e = double(v.real.value().data()[k]);
+      if (!(std::abs(e) < 9.2e18)) c.fail("the integer result " + std::to_string(e) + " does not fit in 64 bits");
+      t.data.push_back(std::llround(e));
+    }
     v = GraphValue<T>::of(std::move(t));
   }
   return out;

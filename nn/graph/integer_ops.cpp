@@ -1,6 +1,7 @@
 #include "nn/graph/integer_ops.hpp"
 
 #include <algorithm>
+#include <cstdint>
 
 #include "autodiff/errors.hpp"
 
@@ -52,22 +53,28 @@ IntTensor integer_binary(const IntTensor& a, const IntTensor& b, IntegerBinary o
   for (std::size_t k = 0; k < r.data.size(); ++k) {
     const auto idx = unravel(k, out);
     const std::int64_t x = source(a, idx), y = source(b, idx);
+    bool overflow = false;
     switch (op) {
-      case IntegerBinary::add: r.data[k] = x + y; break;
-      case IntegerBinary::sub: r.data[k] = x - y; break;
-      case IntegerBinary::mul: r.data[k] = x * y; break;
+      case IntegerBinary::add: overflow = __builtin_add_overflow(x, y, &r.data[k]); break;
+      case IntegerBinary::sub: overflow = __builtin_sub_overflow(x, y, &r.data[k]); break;
+      case IntegerBinary::mul: overflow = __builtin_mul_overflow(x, y, &r.data[k]); break;
       case IntegerBinary::div:
         if (y == 0) throw InputError(where + ": integer division by zero");
-        r.data[k] = x / y;
+        overflow = x == INT64_MIN && y == -1;
+        if (!overflow) r.data[k] = x / y;
         break;
     }
+    if (overflow) throw InputError(where + ": the integer result overflows int64");
   }
   return r;
 }
 
-IntTensor integer_negate(const IntTensor& a) {
+IntTensor integer_negate(const IntTensor& a, const std::string& where) {
   IntTensor r = a;
-  for (std::int64_t& e : r.data) e = -e;
+  for (std::int64_t& e : r.data) {
+    if (e == INT64_MIN) throw InputError(where + ": the integer result overflows int64");
+    e = -e;
+  }
   return r;
 }
 
@@ -112,6 +119,11 @@ IntTensor integer_concat(const std::vector<IntTensor>& parts, std::size_t axis, 
 
 SliceRange resolve_slice(std::int64_t start, std::int64_t end, std::int64_t step, std::size_t extent) {
   const auto n = std::int64_t(extent);
+  // clamp first (indices and steps come from files: no overflow below), then count from the end
+  const std::int64_t limit = std::int64_t{1} << 62;
+  start = std::clamp<std::int64_t>(start, -limit, limit);
+  end = std::clamp<std::int64_t>(end, -limit, limit);
+  step = std::clamp<std::int64_t>(step, -limit, limit);
   if (start < 0) start += n;
   if (end < 0) end += n;
   SliceRange r;
@@ -119,11 +131,11 @@ SliceRange resolve_slice(std::int64_t start, std::int64_t end, std::int64_t step
   if (step > 0) {
     start = std::clamp<std::int64_t>(start, 0, n);
     end = std::clamp<std::int64_t>(end, 0, n);
-    r.count = end > start ? std::size_t((end - start + step - 1) / step) : 0;
+    r.count = end > start ? std::size_t((end - start - 1) / step + 1) : 0;
   } else {
     start = std::clamp<std::int64_t>(start, -1, n - 1);
     end = std::clamp<std::int64_t>(end, -1, n - 1);
-    r.count = start > end ? std::size_t((start - end + (-step) - 1) / (-step)) : 0;
+    r.count = start > end ? std::size_t((start - end - 1) / (-step) + 1) : 0;
   }
   r.first = start;
   return r;

@@ -18,7 +18,7 @@ Shape broadcast_shape(const Shape& a, const Shape& b, const std::string& where);
 
 /// a ∘ b element-wise with broadcasting (div truncates towards zero, as C and ONNX do; b = 0 is an error).
 IntTensor integer_binary(const IntTensor& a, const IntTensor& b, IntegerBinary op, const std::string& where);
-IntTensor integer_negate(const IntTensor& a);
+IntTensor integer_negate(const IntTensor& a, const std::string& where);
 /// The axes of `a` permuted: result axis i is a's axis perm[i].
 IntTensor integer_permute(const IntTensor& a, const std::vector<std::size_t>& perm);
 /// The parts joined along `axis` (all other extents equal).

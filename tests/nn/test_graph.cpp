@@ -8,6 +8,7 @@
 
 #include "autodiff/autodiff.hpp"
 #include "nn/graph/graph.hpp"
+#include "nn/graph/integer_ops.hpp"
 #include "nn/graph/sequential_graph.hpp"
 #include "nn/models/architecture.hpp"
 #include "nn/models/smoothing.hpp"
@@ -220,4 +221,17 @@ TEST_CASE("graph: bad structure is one sentence naming the node") {
   CHECK_THROWS_WITH_AS(Graph<double>("m.onnx", "x", {4}, "y", {node("Gemm", {"x", "W"}, {"y"}, {{"transB", integer(1)}})}, w,
                                      GraphEvaluation{}),
                        doctest::Contains("m.onnx: node 'Gemm_y' (Gemm)"), InputError);
+}
+
+TEST_CASE("graph: shape arithmetic that overflows int64 is one sentence, not undefined behaviour") {
+  std::map<std::string, GraphValue<double>> c;
+  c.emplace("big", GraphValue<double>::of(IntTensor{{1}, {INT64_MAX}}));
+  c.emplace("one", GraphValue<double>::of(IntTensor{{1}, {1}}));
+  std::vector<GraphNode> nodes = {node("Add", {"big", "one"}, {"s"}), node("Reshape", {"x", "s"}, {"y"})};
+  CHECK_THROWS_WITH_AS(Graph<double>("m.onnx", "x", {2}, "y", nodes, c, GraphEvaluation{}),
+                       doctest::Contains("m.onnx: node 'Add_s' (Add): the integer result overflows int64"), InputError);
+  // a slice with extreme indices and steps is clamped, as ONNX says, without overflow
+  IntTensor t{{5}, {10, 11, 12, 13, 14}};
+  CHECK(integer_slice(t, {INT64_MIN}, {INT64_MAX}, {0}, {INT64_MAX}).data == std::vector<std::int64_t>{10});
+  CHECK(integer_slice(t, {INT64_MAX}, {INT64_MIN}, {0}, {-2}).data == std::vector<std::int64_t>{14, 12, 10});
 }
