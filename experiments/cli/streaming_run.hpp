@@ -1,0 +1,51 @@
+// `fluxion explain` and `interactions` over inputs of any size: the examples
+// are read in chunks (--chunk-size, streaming_input), each chunk's result is
+// appended to the output as it finishes (streaming_output), a progress line
+// reports the pace (streaming_progress), a killed run continues with
+// --resume, and under mpirun / srun the chunks are shared by the ranks
+// (streaming_ranks), rank 0 writing the one output.
+//
+// What makes every result the same whatever the chunk size, the resume point
+// or the number of ranks:
+//   * chunk c holds examples [c·C, (c+1)·C), whoever computes it; rank r
+//     computes the chunks c ≡ r (mod P), rank 0 writes them in order;
+//   * deterministic methods run on a whole chunk: an example's values do not
+//     depend on the other examples of its batch (tested by bytes);
+//   * methods that draw random numbers (smoothgrad, smoothgrad_squared,
+//     vargrad, expected_gradients, eh, agi, ig2, neflag) run one example at a
+//     time with the seed example_seed(--seed, i) of its index i in the input,
+//     so every random stream derives from (seed, example index) only.
+// Memory: the mapped input pages, plus per chunk about C · (3·example +
+// result) values and the method's own working set for C examples
+// (--batch-size points per model call); never a function of N.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "experiments/cli/explain_inputs.hpp"
+
+namespace fluxion::cli {
+
+struct StreamFlags {
+  std::size_t chunk_size = 64;   // examples per chunk
+  std::size_t limit = 0;         // > 0: only the first `limit` examples
+  bool resume = false;
+  bool quiet = false;
+  std::vector<std::string> output_form;         // interactions: full | rows LIST | top-k K | row-sums
+  std::uint64_t max_output_bytes = 1ull << 30;  // interactions: refuse a larger output
+};
+
+/// The seed of example i's random streams: SplitMix64 (Steele, Lea & Flood
+/// 2014) of seed + (i + 1)·0x9E3779B97F4A7C15.
+std::uint64_t example_seed(std::uint64_t seed, std::size_t index);
+
+/// Whether `method` draws random numbers (and so runs one example at a time).
+bool method_is_random(const std::string& method);
+
+/// The whole streamed command in precision T.
+template <class T>
+void explain_streamed(const ExplainFlags& flags, const StreamFlags& stream, bool interactions);
+
+}  // namespace fluxion::cli
