@@ -31,13 +31,6 @@ std::uint64_t example_seed(std::uint64_t seed, std::size_t index) {
   return z ^ (z >> 31);
 }
 
-bool method_is_random(const std::string& method) {
-  // the rows of attribution/method_registry.cpp whose runner passes settings.seed on
-  for (const char* m : {"smoothgrad", "smoothgrad_squared", "vargrad", "expected_gradients", "eh", "agi", "ig2", "neflag"})
-    if (method == m) return true;
-  return false;
-}
-
 namespace {
 
 /// What one chunk gives: its output rows' bytes and what the summary line needs.
@@ -147,12 +140,11 @@ struct ChunkComputer {
   bool interactions;
   const InteractionForm& form;
   std::size_t d;
-  bool random;
 
   MethodOutput<T> run_examples(Tensor<T> x, std::size_t first, const std::optional<Tensor<T>>& baseline_rows, int& nodes) {
     bind_examples(f, s, std::move(x), first, baseline_rows);
     s.settings.steps = f.steps;
-    s.settings.seed = random ? example_seed(f.seed, first) : f.seed;
+    s.settings.seed = example_seed(f.seed, first);
     if (!f.tolerance) return run_method(*s.method, s.explained, s.x, s.targets, s.settings);
     int used = 0;
     MethodOutput<T> r = run_to_tolerance(s, *f.tolerance, used);
@@ -166,14 +158,10 @@ struct ChunkComputer {
     if (baseline_file) rows = Tensor<T>(xt::reshape_view(baseline_file->read(first, count), x.shape()));
     ChunkResult out;
     std::vector<MethodOutput<T>> parts;
-    if (random) {
-      for (std::size_t i = 0; i < count; ++i) {
-        std::optional<Tensor<T>> row_baseline;
-        if (rows) row_baseline = row_of(*rows, i);
-        parts.push_back(run_examples(row_of(x, i), first + i, row_baseline, out.nodes));
-      }
-    } else {
-      parts.push_back(run_examples(x, first, rows, out.nodes));
+    for (std::size_t i = 0; i < count; ++i) {  // one example at a time: see streaming_run.hpp
+      std::optional<Tensor<T>> row_baseline;
+      if (rows) row_baseline = row_of(*rows, i);
+      parts.push_back(run_examples(row_of(x, i), first + i, row_baseline, out.nodes));
     }
     Shape shape = shape_of(parts[0].values);
     shape[0] = count;
@@ -281,7 +269,7 @@ void explain_streamed(const ExplainFlags& f, const StreamFlags& sf, bool interac
   const std::size_t first_chunk = std::size_t(ranks.broadcast(done)) / sf.chunk_size;
   const std::string label = std::string(interactions ? "interactions " : "explain ") + f.method;
   ProgressLine progress(label, n, done, sf.quiet || chunks <= 1 || ranks.rank() != 0);
-  ChunkComputer<T> computer{f, s, input, baseline_file, interactions, form, d, method_is_random(f.method)};
+  ChunkComputer<T> computer{f, s, input, baseline_file, interactions, form, d};
   try {
     for (std::size_t c = first_chunk; c < chunks; ++c) {
       const std::size_t first = c * sf.chunk_size, count = std::min(sf.chunk_size, n - first);

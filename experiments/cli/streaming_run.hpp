@@ -5,16 +5,15 @@
 // --resume, and under mpirun / srun the chunks are shared by the ranks
 // (streaming_ranks), rank 0 writing the one output.
 //
-// What makes every result the same whatever the chunk size, the resume point
-// or the number of ranks:
-//   * chunk c holds examples [c·C, (c+1)·C), whoever computes it; rank r
-//     computes the chunks c ≡ r (mod P), rank 0 writes them in order;
-//   * deterministic methods run on a whole chunk: an example's values do not
-//     depend on the other examples of its batch (tested by bytes);
-//   * methods that draw random numbers (smoothgrad, smoothgrad_squared,
-//     vargrad, expected_gradients, eh, agi, ig2, neflag) run one example at a
-//     time with the seed example_seed(--seed, i) of its index i in the input,
-//     so every random stream derives from (seed, example index) only.
+// What makes every result the same whatever the chunk size, --limit, the
+// resume point or the number of ranks: each example is computed on its own
+// (one method call per example, its points batched by --batch-size), with
+// the seed example_seed(--seed, i) of its index i in the input, so its values
+// depend only on the example, its index and the flags (a GEMM's rounding
+// depends on the batch it is part of: batching several examples together
+// would tie an example's bits to its neighbours). Chunk c holds examples
+// [c·C, (c+1)·C); rank r computes the chunks c ≡ r (mod P), rank 0 receives
+// and appends them in order.
 // Memory: the mapped input pages, plus per chunk about C · (3·example +
 // result) values and the method's own working set for C examples
 // (--batch-size points per model call); never a function of N.
@@ -40,9 +39,6 @@ struct StreamFlags {
 /// The seed of example i's random streams: SplitMix64 (Steele, Lea & Flood
 /// 2014) of seed + (i + 1)·0x9E3779B97F4A7C15.
 std::uint64_t example_seed(std::uint64_t seed, std::size_t index);
-
-/// Whether `method` draws random numbers (and so runs one example at a time).
-bool method_is_random(const std::string& method);
 
 /// The whole streamed command in precision T.
 template <class T>
