@@ -256,14 +256,24 @@ void explain_streamed(const ExplainFlags& f, const StreamFlags& sf, bool interac
   if (ranks.rank() == 0) {
     out.emplace(f.out, sizeof(T) == 4 ? "<f4" : "<f8", final_shape, row_bytes,
                 fingerprint(f, sf, interactions ? form.name() : ""));
-    if (sf.resume) {
-      done = out->resume();
-      if (done > 0) summary = Summary::parse(out->note());
-      if (done != n && done % sf.chunk_size != 0)
-        throw InputError(out->record_path().string() + ": records " + std::to_string(done) +
-                         " examples, not a whole number of chunks of " + std::to_string(sf.chunk_size));
-    } else {
-      out->start();
+    try {
+      if (sf.resume) {
+        done = out->resume();
+        if (done > 0) summary = Summary::parse(out->note());
+        if (done != n && done % sf.chunk_size != 0)
+          throw InputError(out->record_path().string() + ": records " + std::to_string(done) +
+                           " examples, not a whole number of chunks of " + std::to_string(sf.chunk_size));
+      } else {
+        out->start();
+      }
+    } catch (const std::exception& e) {
+      if (!dynamic_cast<const UsageError*>(&e)) {  // (another run's record is left alone)
+        fs::remove(out->partial_path(), ec);
+        fs::remove(out->record_path(), ec);
+      }
+      if (!ranks.parallel()) throw;
+      std::cerr << "fluxion: " << e.what() << std::endl;  // the other ranks wait for rank 0: end them all
+      ranks.abort(exit_code_of(e));
     }
   }
   const std::size_t first_chunk = std::size_t(ranks.broadcast(done)) / sf.chunk_size;
