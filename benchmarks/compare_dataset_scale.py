@@ -91,11 +91,11 @@ def main():
     # 1. check the numbers on 64 images, then time both sides on --n
     out = os.path.join(work, "ig.npy")
     ig_cmd = [fluxion, "explain", "--model", a.cnn, "--method", "ig", "--steps", "50", "--dtype", "float32",
-              "--input", idx, "--quiet", "--out", out]
-    subprocess.run(ig_cmd + ["--limit", "64"], check=True, env=env, stdout=subprocess.DEVNULL)
+              "--input", idx, "--quiet"]
+    subprocess.run(ig_cmd + ["--out", out, "--limit", "64"], check=True, env=env, stdout=subprocess.DEVNULL)
     diff = np.abs(np.load(out) - torch_batched_ig(model, images[:64]).detach().numpy()).max()
     print(f"IG cnn: max |Fluxion - PyTorch| on 64 images = {diff:.2e}")
-    f_s, f_mb = timed(ig_cmd + ["--limit", str(a.n)], env)
+    f_s, f_mb = timed(ig_cmd + ["--out", out, "--limit", str(a.n)], env)
     start = time.perf_counter()
     torch_batched_ig(model, images)
     t_s = time.perf_counter() - start

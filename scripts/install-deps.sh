@@ -17,6 +17,7 @@ packages=(
   python3 python3-numpy                                 # independent .npy/safetensors checks
   python3-dev pybind11-dev python3-pytest               # the Python module and its tests
   git ca-certificates                                   # git commit in run metadata
+  libopenmpi-dev openmpi-bin                            # optional: explain/interactions over mpirun ranks (meson option mpi)
 )
 
 missing=()

@@ -38,6 +38,12 @@ MappedFile::MappedFile(const std::filesystem::path& path) {
   ::close(fd);
 }
 
+void MappedFile::release(std::uint64_t offset, std::uint64_t length) const {
+  const std::uint64_t page = std::uint64_t(::sysconf(_SC_PAGESIZE));
+  const std::uint64_t begin = offset / page * page, end = std::min(size_, offset + length);
+  if (data_ && end > begin) ::madvise(const_cast<char*>(data_) + begin, end - begin, MADV_DONTNEED);
+}
+
 MappedFile::~MappedFile() {
   if (data_) ::munmap(const_cast<char*>(data_), size_);
 }
@@ -166,6 +172,7 @@ Tensor<T> ExampleReader<T>::read(std::size_t first, std::size_t count) const {
     put_big_endian_u32(bytes, rows_);
     put_big_endian_u32(bytes, cols_);
     bytes.append(file_.data() + 16 + first * example_size_, count * example_size_);
+    file_.release(16 + first * example_size_, count * example_size_);
     const Tensor<float> images = parse_idx_images(bytes, source_);
     x = Tensor<T>::from_shape(batched);
     std::copy(images.data(), images.data() + images.size(), x.data());  // float → T exactly (or identity)
@@ -182,6 +189,7 @@ Tensor<T> ExampleReader<T>::read(std::size_t first, std::size_t count) const {
     bytes.push_back(char(dict.size() >> 8));
     bytes += dict;
     bytes.append(file_.data() + data_offset_ + first * example_size_ * item_size_, count * example_size_ * item_size_);
+    file_.release(data_offset_ + first * example_size_ * item_size_, count * example_size_ * item_size_);
     x = Tensor<T>(xt::reshape_view(parse_npy<T>(bytes, source_), batched));
   }
   for (std::size_t i = 0; i < x.size(); ++i)

@@ -32,6 +32,10 @@ class MappedFile {
   MappedFile& operator=(const MappedFile&) = delete;
   const char* data() const { return data_; }
   std::uint64_t size() const { return size_; }
+  /// Lets the kernel drop the pages of bytes [offset, offset + length), read
+  /// already (madvise MADV_DONTNEED: a later read faults them in again), so
+  /// the resident set stays bounded by a chunk whatever the file's size.
+  void release(std::uint64_t offset, std::uint64_t length) const;
 
  private:
   const char* data_ = nullptr;

@@ -14,9 +14,10 @@
 // would tie an example's bits to its neighbours). Chunk c holds examples
 // [c·C, (c+1)·C); rank r computes the chunks c ≡ r (mod P), rank 0 receives
 // and appends them in order.
-// Memory: the mapped input pages, plus per chunk about C · (3·example +
-// result) values and the method's own working set for C examples
-// (--batch-size points per model call); never a function of N.
+// Memory: the mapped input pages (the kernel may drop them), about 3 · C ·
+// example values of copies while a chunk is read, the C result rows, and one
+// example's working set (its points, --batch-size per model call, and their
+// graph); never a function of N.
 #pragma once
 #include <cstddef>
 #include <cstdint>
