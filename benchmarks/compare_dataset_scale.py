@@ -11,8 +11,9 @@
    internal_batch_size), the same threads. Both explain the model's predicted
    class from a black baseline. The numbers are compared first (max |diff|
    on the first 64 images).
-2. The same under `mpirun -n 2` with one thread per rank vs one process with
-   two threads (--skip-mpi to leave out).
+2. The same under `mpirun -n 2` with one thread per rank vs the one process
+   of 1. (--threads threads; --skip-mpi to leave out); the two outputs'
+   bytes are compared.
 3. IH (smoothed mlp, --smooth-beta 10) row sums and top-k 10 for --ih-n test
    images: wall time and peak resident memory of the command.
 Peak memory is the child's maximum resident set (/usr/bin/time -f %M).
@@ -108,7 +109,7 @@ def main():
         m_s, m_mb = timed(["mpirun", "--oversubscribe", "-n", "2", "-x", "OMP_NUM_THREADS"] + ig_cmd +
                           ["--limit", str(a.n), "--out", out + ".mpi.npy"], env1)
         same = open(out, "rb").read() == open(out + ".mpi.npy", "rb").read()
-        print(f"| IG cnn, {a.n} images, mpirun -n 2 x 1 thread | {m_s:.1f} s | 1 process x 2 threads {f_s:.1f} s "
+        print(f"| IG cnn, {a.n} images, mpirun -n 2 x 1 thread | {m_s:.1f} s | 1 process x {a.threads} threads {f_s:.1f} s "
               f"| ratio {m_s / f_s:.2f} | bytes identical: {same} |")
 
     # 3. IH row sums and top-k on the smoothed mlp
