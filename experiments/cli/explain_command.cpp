@@ -28,7 +28,7 @@ void add_common_options(CLI::App* cmd, ExplainFlags& f) {
   cmd->add_option("--png", f.png, "Also write a heatmap PNG");
   cmd->add_option("--tolerance", f.tolerance,
                   "Double the nodes until the relative completeness gap is <= T (path methods; the last try uses " +
-                      std::to_string(max_tolerance_nodes) + " nodes, else exit 3; chosen per chunk)");
+                      std::to_string(max_tolerance_nodes) + " nodes, else exit 3; each example on its own)");
 }
 
 /// The flags of streaming, resuming and sharing the work (streaming_run.hpp).

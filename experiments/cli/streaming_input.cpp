@@ -74,6 +74,9 @@ ExampleReader<T>::ExampleReader(const std::filesystem::path& path, const Shape& 
     : source_(path.string()), file_(path), example_(example), example_size_(numel_of(example)) {
   const char* d = file_.data();
   const std::uint64_t n = file_.size();
+  if (n >= 4 && big_endian_u32(d) == 0x00000801)
+    throw InputError(source_ + ": is an IDX label file; --input takes examples (.npy, or IDX images such as "
+                     "t10k-images-idx3-ubyte)");
   if (!(n >= 4 && big_endian_u32(d) == 0x00000803)) {
     // .npy: the library reader checks the header and the data size and words
     // every problem; only a file above its 2^31-element rule, whose header we

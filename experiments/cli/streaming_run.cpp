@@ -230,8 +230,6 @@ void explain_streamed(const ExplainFlags& f, const StreamFlags& sf, bool interac
   }
 
   const InteractionForm form = interactions ? parse_output_form(sf.output_form, d) : InteractionForm{};
-  if (!interactions && !sf.output_form.empty())
-    throw UsageError("--output-form is for `fluxion interactions` (attributions are one value per feature)");
   if (!f.png.empty() && (form.kind == InteractionForm::Kind::rows || form.kind == InteractionForm::Kind::top_k))
     throw UsageError("--png draws full matrices or row sums; --output-form " + form.name() + " has no map to draw");
   const Shape per = interactions ? form_example_shape(form, d) : example;

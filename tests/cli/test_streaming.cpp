@@ -21,6 +21,7 @@
 #include "nn/io/npy.hpp"
 #include "nn/models/model_io.hpp"
 #include "tests/cli/cli_fixtures.hpp"
+#include "tests/cli/expect_failure.hpp"
 #include "tests/cli/fluxion_process.hpp"
 #include "tests/nn/scratch_dir.hpp"
 
@@ -297,4 +298,29 @@ TEST_CASE("streaming: mpirun -n 2 gives the single-process bytes" *
     REQUIRE(status == 0);
     CHECK(read_bytes(fx / "ranks.npy") == read_bytes(fx / "single.npy"));
   }
+}
+
+TEST_CASE("streaming: bad IDX inputs fail in one sentence and leave nothing") {
+  StreamFixture fx;
+  const std::string pixels(3 * kSide * kSide, char(7));
+  write_raw(fx / "labels.idx", idx_labels_bytes(3, std::string(3, char(1))));
+  write_raw(fx / "short.idx", idx_images_bytes(3, kSide, kSide, pixels).substr(0, 16 + 2 * kSide * kSide));
+  write_raw(fx / "long.idx", idx_images_bytes(3, kSide, kSide, pixels) + "x");
+  write_raw(fx / "wrong_side.idx", idx_images_bytes(3, kSide + 1, kSide, std::string(3 * (kSide + 1) * kSide, char(7))));
+  write_raw(fx / "huge_side.idx", idx_images_bytes(1, 5000, 1, std::string(5000, char(7))));
+  const std::vector<std::pair<std::string, std::vector<std::string>>> cases = {
+      {"labels.idx", {"labels.idx", "label file"}},
+      {"short.idx", {"short.idx", "does not match its header"}},
+      {"long.idx", {"long.idx", "does not match its header"}},
+      {"wrong_side.idx", {"wrong_side.idx", "7x6", "do not fit the model"}},
+      {"huge_side.idx", {"huge_side.idx", "not sane"}},
+  };
+  for (const auto& [file, mentions] : cases)
+    expect_clean_failure(fx.dir.path, {file, fx.explain("ig", file, "out.npy"), 1, mentions});
+  // usage: --chunk-size 0, --output-form on explain
+  expect_clean_failure(fx.dir.path, {"--chunk-size 0", fx.explain("ig", "x.npy", "out.npy", {"--chunk-size", "0"}), 2,
+                                     {"--chunk-size"}});
+  expect_clean_failure(fx.dir.path, {"--output-form on explain",
+                                     fx.explain("ig", "x.npy", "out.npy", {"--output-form", "row-sums"}), 2,
+                                     {"--output-form"}});
 }
