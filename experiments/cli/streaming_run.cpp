@@ -157,18 +157,18 @@ struct ChunkComputer {
     std::optional<Tensor<T>> rows;
     if (baseline_file) rows = Tensor<T>(xt::reshape_view(baseline_file->read(first, count), x.shape()));
     ChunkResult out;
-    std::vector<MethodOutput<T>> parts;
+    // Each example's values are reduced to their --output-form at once, so a
+    // chunk holds C rows of the form, never C full d×d matrices.
     for (std::size_t i = 0; i < count; ++i) {  // one example at a time: see streaming_run.hpp
       std::optional<Tensor<T>> row_baseline;
       if (rows) row_baseline = row_of(*rows, i);
-      parts.push_back(run_examples(row_of(x, i), first + i, row_baseline, out.nodes));
-    }
-    Shape shape = shape_of(parts[0].values);
-    shape[0] = count;
-    Tensor<T> values = Tensor<T>::from_shape(shape);
-    T* dst = values.data();
-    for (const MethodOutput<T>& p : parts) {
-      dst = std::copy(p.values.data(), p.values.data() + p.values.size(), dst);
+      const MethodOutput<T> p = run_examples(row_of(x, i), first + i, row_baseline, out.nodes);
+      for (T v : p.values)
+        if (!std::isfinite(v))
+          throw std::runtime_error(f.input + ": " + f.method + " gives NaN or infinite values for these inputs (the " +
+                                   "model's output or its derivatives overflow" +
+                                   (f.dtype == "float32" ? ", perhaps only in float32: try --dtype float64" : "") +
+                                   "); nothing was written");
       for (double g : p.completeness_gaps) out.worst_gap = std::max(out.worst_gap, g);
       if (!p.completeness_gaps.empty()) {
         out.has_gaps = true;
@@ -176,15 +176,10 @@ struct ChunkComputer {
             std::max(out.worst_relative_gap, worst_relative_gap(p.completeness_gaps, p.output_changes));
       }
       out.reference = p.reference;
+      const Tensor<T> values = interactions ? apply_form(form, p.values, d) : p.values;
+      if (i == 0) out.bytes.reserve(count * values.size() * sizeof(T));
+      out.bytes.append(reinterpret_cast<const char*>(values.data()), values.size() * sizeof(T));
     }
-    for (T v : values)
-      if (!std::isfinite(v))
-        throw std::runtime_error(f.input + ": " + f.method + " gives NaN or infinite values for these inputs (the " +
-                                 "model's output or its derivatives overflow" +
-                                 (f.dtype == "float32" ? ", perhaps only in float32: try --dtype float64" : "") +
-                                 "); nothing was written");
-    if (interactions) values = apply_form(form, values, d);
-    out.bytes.assign(reinterpret_cast<const char*>(values.data()), values.size() * sizeof(T));
     return out;
   }
 };
