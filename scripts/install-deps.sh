@@ -19,6 +19,7 @@ packages=(
   libonnx-dev libprotobuf-dev                           # the ONNX reader (protobuf classes)
   libonnx-testdata python3-onnx python3-torch           # ONNX's backend test data; PyTorch exports as references
   git ca-certificates                                   # git commit in run metadata
+  libopenmpi-dev openmpi-bin                            # optional: explain/interactions over mpirun ranks (meson option mpi)
 )
 
 missing=()

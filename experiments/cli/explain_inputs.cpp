@@ -147,8 +147,7 @@ void load_explained_model(const ExplainFlags& flags, ExplainSetup<T>& s) {
   s.explained.batch_size = flags.batch_size;
 }
 
-/// The input batch x[N, ...] (a single example gets a leading axis of 1) and
-/// the N classes to explain, resolved here once.
+/// The input batch x[N, ...] (a single example gets a leading axis of 1).
 template <class T>
 void load_inputs(const ExplainFlags& flags, ExplainSetup<T>& s) {
   Tensor<T> x = read_npy<T>(flags.input);
@@ -169,24 +168,6 @@ void load_inputs(const ExplainFlags& flags, ExplainSetup<T>& s) {
                      "takes examples of shape " + shape_str(example) + " (one example, or a batch [N, ...])");
   }
   s.x = std::move(x);
-  const std::size_t n = s.x.shape()[0];
-
-  if (!flags.targets.empty()) {
-    if (flags.targets.size() != 1 && flags.targets.size() != n) {
-      throw UsageError("--target takes one class or one per example (" + std::to_string(n) + "), got " +
-                       std::to_string(flags.targets.size()));
-    }
-    const Shape logits = s.model.output_shape();
-    const std::size_t classes = logits.size() == 1 ? logits[0] : 0;
-    for (long long t : flags.targets) {
-      if (t < 0) throw UsageError("--target must be a class index >= 0, got " + std::to_string(t));
-      if (classes > 0 && std::size_t(t) >= classes)
-        throw UsageError("--target " + std::to_string(t) + " is not a class of the model, which has " +
-                         std::to_string(classes) + " (0.." + std::to_string(classes - 1) + ")");
-    }
-    for (std::size_t i = 0; i < n; ++i) s.targets.push_back(std::size_t(flags.targets[flags.targets.size() == 1 ? 0 : i]));
-  }
-  s.targets = resolve_targets(s.explained, s.x, s.targets);
 }
 
 /// --baseline, turned into the tensor the method uses (the only change of
@@ -217,7 +198,7 @@ template <class T>
 void load_references(const ExplainFlags& flags, ExplainSetup<T>& s) {
   const MethodInfo& info = s.method->info;
   if (!flags.references.empty()) {
-    const Shape example = example_shape(s.x);
+    const Shape& example = s.model.input_shape();
     Tensor<T> r = read_npy<T>(flags.references);
     require_finite(r, flags.references);
     if (r.dimension() < 1 || r.shape()[0] == 0 || r.size() != r.shape()[0] * numel_of(example)) {
@@ -229,11 +210,6 @@ void load_references(const ExplainFlags& flags, ExplainSetup<T>& s) {
     s.settings.references = Tensor<T>(xt::reshape_view(r, batched));
     if (info.needs_reference_labels) {  // references of other classes: labelled by the model's prediction
       s.settings.reference_labels = predicted_classes(s.explained.model, s.settings.references, flags.batch_size);
-      for (std::size_t c : s.targets)
-        if (std::count(s.settings.reference_labels.begin(), s.settings.reference_labels.end(), c) ==
-            std::ptrdiff_t(s.settings.reference_labels.size()))
-          throw InputError(flags.references + ": the model predicts class " + std::to_string(c) +
-                           " for every reference, so none is of another class than the explained one");
     }
   }
   if (info.needs_split_model) {
@@ -246,7 +222,7 @@ void load_references(const ExplainFlags& flags, ExplainSetup<T>& s) {
 }  // namespace
 
 template <class T>
-ExplainSetup<T> prepare_explanation(const ExplainFlags& flags) {
+ExplainSetup<T> prepare_model(const ExplainFlags& flags) {
   ExplainSetup<T> s;
   s.method = &method_spec<T>(flags.method);  // an unknown method: ArgumentError, exit code 2
   validate_flags(flags);
@@ -254,11 +230,59 @@ ExplainSetup<T> prepare_explanation(const ExplainFlags& flags) {
   for (long long j : flags.false_classes) s.settings.options.false_classes.push_back(std::size_t(j));
   check_method_options(s.method->info, s.settings.options);  // before any file is read: ArgumentError, exit code 2
   load_explained_model(flags, s);
-  load_inputs(flags, s);
   s.settings.steps = flags.steps;
   s.settings.seed = flags.seed;
-  resolve_baseline_flag(flags, s);
   load_references(flags, s);
+  return s;
+}
+
+template <class T>
+void check_target_flags(const ExplainFlags& flags, const ExplainSetup<T>& s, std::size_t n) {
+  if (flags.targets.empty()) return;
+  if (flags.targets.size() != 1 && flags.targets.size() != n) {
+    throw UsageError("--target takes one class or one per example (" + std::to_string(n) + "), got " +
+                     std::to_string(flags.targets.size()));
+  }
+  const Shape logits = s.model.output_shape();
+  const std::size_t classes = logits.size() == 1 ? logits[0] : 0;
+  for (long long t : flags.targets) {
+    if (t < 0) throw UsageError("--target must be a class index >= 0, got " + std::to_string(t));
+    if (classes > 0 && std::size_t(t) >= classes)
+      throw UsageError("--target " + std::to_string(t) + " is not a class of the model, which has " +
+                       std::to_string(classes) + " (0.." + std::to_string(classes - 1) + ")");
+  }
+}
+
+template <class T>
+void bind_examples(const ExplainFlags& flags, ExplainSetup<T>& s, Tensor<T> x, std::size_t first,
+                   const std::optional<Tensor<T>>& baseline_rows) {
+  s.x = std::move(x);
+  const std::size_t n = s.x.shape()[0];
+  s.targets.clear();
+  for (std::size_t i = 0; i < n && !flags.targets.empty(); ++i)
+    s.targets.push_back(std::size_t(flags.targets[flags.targets.size() == 1 ? 0 : first + i]));
+  s.targets = resolve_targets(s.explained, s.x, s.targets);
+  s.settings.baseline = {};
+  if (baseline_rows) {
+    s.settings.baseline = resolve_baseline(s.x, "user", *baseline_rows);
+  } else {
+    resolve_baseline_flag(flags, s);
+  }
+  const std::vector<std::size_t>& labels = s.settings.reference_labels;
+  if (!flags.references.empty() && s.method->info.needs_reference_labels)
+    for (std::size_t c : s.targets)
+      if (std::count(labels.begin(), labels.end(), c) == std::ptrdiff_t(labels.size()))
+        throw InputError(flags.references + ": the model predicts class " + std::to_string(c) +
+                         " for every reference, so none is of another class than the explained one");
+}
+
+template <class T>
+ExplainSetup<T> prepare_explanation(const ExplainFlags& flags) {
+  ExplainSetup<T> s = prepare_model<T>(flags);
+  load_inputs(flags, s);
+  check_target_flags(flags, s, s.x.shape()[0]);
+  Tensor<T> x = std::move(s.x);
+  bind_examples<T>(flags, s, std::move(x), 0, std::optional<Tensor<T>>{});
   return s;
 }
 
@@ -325,6 +349,10 @@ void write_attribution_png(const std::filesystem::path& path, const Tensor<T>& a
 
 #define FLUXION_INSTANTIATE(T)                                                                               \
   template ExplainSetup<T> prepare_explanation<T>(const ExplainFlags&);                                     \
+  template ExplainSetup<T> prepare_model<T>(const ExplainFlags&);                                           \
+  template void check_target_flags(const ExplainFlags&, const ExplainSetup<T>&, std::size_t);               \
+  template void bind_examples(const ExplainFlags&, ExplainSetup<T>&, Tensor<T>, std::size_t,                 \
+                              const std::optional<Tensor<T>>&);                                               \
   template Tensor<T> restore_batch_shape(const Tensor<T>&, bool);                                          \
   template MethodOutput<T> run_to_tolerance(ExplainSetup<T>&, double, int&);                              \
   template void write_attribution_png(const std::filesystem::path&, const Tensor<T>&);

@@ -60,6 +60,22 @@ void add_explanation_options(CLI::App* cmd, ExplainFlags& flags);
 template <class T>
 ExplainSetup<T> prepare_explanation(const ExplainFlags& flags);
 
+// The same phases for inputs read in chunks (experiments/cli/streaming_run):
+/// Everything but the examples: the method row, the flags, the model, the
+/// references (labelled) and the split model.
+template <class T>
+ExplainSetup<T> prepare_model(const ExplainFlags& flags);
+/// --target against the n examples to explain and the model's classes (once).
+template <class T>
+void check_target_flags(const ExplainFlags& flags, const ExplainSetup<T>& s, std::size_t n);
+/// Makes x[k, ...], examples [first, first + k) of the input, the examples
+/// of `s`: their classes, their baseline (`baseline_rows`: their rows of a
+/// per-example --baseline file; else the flag's zeros, blur or one example),
+/// and checks the references offer other classes than theirs.
+template <class T>
+void bind_examples(const ExplainFlags& flags, ExplainSetup<T>& s, Tensor<T> x, std::size_t first,
+                   const std::optional<Tensor<T>>& baseline_rows);
+
 /// Calls body.template operator()<T>() with T = float for --dtype float32 and
 /// T = double for float64: the one switch from a flag to a template argument.
 template <class Body>
