@@ -124,6 +124,8 @@ void plot_heatmap_grid(const fs::path& png, const HeatmapGridSpec& spec,
   check_grid(spec, rows);
   const std::size_t n_rows = rows.size(), n_cols = rows.front().size();
   const bool per_map = spec.scale == HeatmapScale::per_map;
+  const std::string limit_name =
+      spec.clip_percentile == 100 ? "max" : format_number(spec.clip_percentile, 3) + "th percentile";
 
   // Limits: one per diverging panel (per map) or one per row.
   std::vector<std::vector<double>> limit(n_rows, std::vector<double>(n_cols, 1.0));
@@ -245,10 +247,8 @@ void plot_heatmap_grid(const fs::path& png, const HeatmapGridSpec& spec,
           s << "set colorbox user origin " << x_at(bar_left) << ", " << y_at(bar_bottom) << " size "
             << screen(kColourBarWidth, width) << ", " << screen(bar_bottom - bar_top, height) << "\n"
             << "set cbtics " << (per_map ? "0.5" : "autofreq") << " format '%.2g'\nset cblabel "
-            << gnuplot_quoted(per_map ? spec.value_label + " / L  (L: " + format_number(spec.clip_percentile, 3) +
-                                           "th pct of |value|, per map)"
-                                      : spec.value_label + "  (±" + format_number(spec.clip_percentile, 3) +
-                                            "th pct of |value| in the row)")
+            << gnuplot_quoted(per_map ? spec.value_label + " / L  (L: " + limit_name + " of |value|, per map)"
+                                      : spec.value_label + "  (bar ends: ±" + limit_name + " of |value| in the row)")
             << " offset -0.5,0\n";
         } else {
           s << "unset colorbox\n";

@@ -48,7 +48,8 @@ Outcome run_hessian_maps(const Context& ctx, const std::filesystem::path& dir) {
   std::vector<std::vector<HeatmapPanel>> cells;
   HeatmapGridSpec spec;
   spec.title = "Expected Hessians on the smoothed cnn: interactions of each digit's 3 most important pixels";
-  spec.column_titles = {"digit", "row sums (= EG)", "Γ_i,: of pixel 1", "Γ_i,: of pixel 2", "Γ_i,: of pixel 3"};
+  spec.column_titles = {"digit", "row sums (= EG)", "Γ(i, j) over j, pixel 1", "Γ(i, j) over j, pixel 2",
+                        "Γ(i, j) over j, pixel 3"};
   spec.value_label = "Γ";
   spec.panel_pixels = 112;
   nlohmann::json numbers = nlohmann::json::array();

@@ -134,7 +134,9 @@ TEST_CASE("reproduce --smoke runs every experiment and writes a complete report"
       CHECK((result == "agrees" || result == "disagrees" || result == "inconclusive"));
       CHECK(v.at("ci_low").get<double>() <= v.at("effect").get<double>());
       CHECK(v.at("effect").get<double>() <= v.at("ci_high").get<double>());
-      CHECK(report.find(v.at("measure").get<std::string>()) != std::string::npos);
+      std::string measure;  // as a Markdown cell: '|' escaped
+      for (char c : v.at("measure").get<std::string>()) measure += c == '|' ? std::string("\\|") : std::string(1, c);
+      CHECK(report.find(measure) != std::string::npos);
       ++verdict_count;
     }
   }

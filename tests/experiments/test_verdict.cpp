@@ -108,3 +108,11 @@ TEST_CASE("verdicts round-trip through JSON and make a table") {
   CHECK(t.rows.size() == 2);
   CHECK(t.rows[0][3] == "**" + v.result + "**");
 }
+
+TEST_CASE("Table::markdown escapes a '|' inside a cell") {
+  Table t;
+  t.columns = {"name", "max |Δ|"};
+  t.add_row({"a|b", "1"});
+  CHECK(t.markdown() == "| name | max \\|Δ\\| |\n| :--- | ---: |\n| a\\|b | 1 |\n");
+  CHECK(t.csv() == "name,max |Δ|\na|b,1\n");  // CSV keeps the text as it is
+}
