@@ -119,6 +119,14 @@ TEST_CASE("tutorial 01 reverse mode: tape, Fluxion and finite differences agree 
   CHECK(run.output.find("# node 2: mul(0, 1)") != std::string::npos);
   CHECK(run.output.find("# node 3: tanh(2)") != std::string::npos);
   CHECK(run.output.find("# node 4: add(3, 0)") != std::string::npos);
+  // The two figures: the tape with values and adjoints, and the error against h.
+  for (const char* name : {"01_tape_graph.png", "01_finite_difference_error.png"}) {
+    CAPTURE(name);
+    const auto figure = dir.path / name;
+    CHECK(is_png(figure));
+    CHECK(run[std::string("figure_bytes ") + name] == double(std::filesystem::file_size(figure)));
+    CHECK(std::filesystem::file_size(figure) < 100000);
+  }
 }
 
 TEST_CASE("tutorial 02 forward mode: duals, jvp/vjp adjointness, exact HVPs and Hessians") {

@@ -13,6 +13,7 @@
 #include <png.h>
 
 #include "autodiff/errors.hpp"
+#include "experiments/lib/diagram.hpp"
 #include "experiments/lib/heatmap_grid.hpp"
 #include "experiments/lib/plot.hpp"
 #include "experiments/lib/png.hpp"
@@ -160,4 +161,24 @@ TEST_CASE("plot_lines gives every curve its own colour") {
     INFO("curve " << k);
     CHECK(count_colour(image, colours[k]) > 30);
   }
+}
+
+TEST_CASE("plot_diagram draws boxed nodes and arrows, and rejects bad graphs") {
+  TempDir dir("fluxion-test-diagram");
+  const fs::path file = dir.path / "graph.png";
+  const std::vector<DiagramNode> nodes = {{0.2, 0.5, {"x", "value = 1"}}, {0.8, 0.5, {"f = 2x", "value = 2"}}};
+  plot_diagram(file, "two nodes", nodes, {{0, 1, "∂ = 2"}}, 600, 300);
+  const RgbImage image = read_png(file);
+  CHECK(image.width == 600);
+  CHECK(image.height == 300);
+  CHECK(count_colour(image, {0xEE, 0xF3, 0xFA}) > 2 * 40 * 20);  // the two box fills
+  CHECK(count_colour(image, {0x7F, 0x3C, 0x8D}, 40) > 5);        // the edge label
+  const fs::path bad = dir.path / "bad.png";
+  CHECK_THROWS_AS(plot_diagram(bad, "t", {}, {}), InputError);
+  CHECK_THROWS_AS(plot_diagram(bad, "t", {{0.5, 0.5, {}}}, {}), InputError);
+  CHECK_THROWS_AS(plot_diagram(bad, "t", {{1.5, 0.5, {"a"}}}, {}), InputError);
+  CHECK_THROWS_AS(plot_diagram(bad, "t", nodes, {{0, 2, ""}}), InputError);
+  CHECK_THROWS_AS(plot_diagram(bad, "t", nodes, {{1, 1, ""}}), InputError);
+  CHECK_THROWS_AS(plot_diagram(bad, "t", nodes, {}, 8, 300), InputError);
+  CHECK_FALSE(fs::exists(bad));
 }

@@ -140,7 +140,7 @@ TEST_CASE("reproduce --smoke runs every experiment and writes a complete report"
       ++verdict_count;
     }
   }
-  CHECK(verdict_count == 6 + 2 + 5 + 7);  // interactions: 3 claims × 2 truths
+  CHECK(verdict_count == 6 + 3 + 5 + 7);  // interactions: 3 claims × 2 truths; smoothing: 2 presets + nodes
 
   const auto metadata = nlohmann::json::parse(slurp(out / "metadata.json"));
   CHECK(metadata["seed"] == 3);
