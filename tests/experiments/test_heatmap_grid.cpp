@@ -14,6 +14,7 @@
 
 #include "autodiff/errors.hpp"
 #include "experiments/lib/diagram.hpp"
+#include "experiments/lib/field_plot.hpp"
 #include "experiments/lib/heatmap_grid.hpp"
 #include "experiments/lib/plot.hpp"
 #include "experiments/lib/png.hpp"
@@ -180,5 +181,37 @@ TEST_CASE("plot_diagram draws boxed nodes and arrows, and rejects bad graphs") {
   CHECK_THROWS_AS(plot_diagram(bad, "t", nodes, {{0, 2, ""}}), InputError);
   CHECK_THROWS_AS(plot_diagram(bad, "t", nodes, {{1, 1, ""}}), InputError);
   CHECK_THROWS_AS(plot_diagram(bad, "t", nodes, {}, 8, 300), InputError);
+  CHECK_FALSE(fs::exists(bad));
+}
+
+TEST_CASE("plot_field draws a banded field with curves and points, and rejects bad input") {
+  TempDir dir("fluxion-test-field");
+  const fs::path file = dir.path / "field.png";
+  FieldPlotSpec spec;
+  spec.title = "field";
+  spec.value_label = "v";
+  spec.width = 500;
+  spec.height = 450;
+  const Tensor<double> field = ramp(20, 20, 0.5, 10);
+  plot_field(file, spec, field, {Series{"a line", {0.1, 0.9}, {0.1, 0.9}}}, {{0.5, 0.5, "centre"}});
+  const RgbImage image = read_png(file);
+  CHECK(image.width == 500);
+  CHECK(image.height == 450);
+  CHECK(count_colour(image, {0xFF, 0xB0, 0x00}, 10) > 20);  // the point's fill
+  const fs::path bad = dir.path / "bad.png";
+  CHECK_THROWS_AS(plot_field(bad, spec, ramp(1, 20, 0, 1), {}, {}), ShapeError);
+  Tensor<double> with_nan = field;
+  with_nan(3, 3) = kNaN;
+  CHECK_THROWS_AS(plot_field(bad, spec, with_nan, {}, {}), InputError);
+  FieldPlotSpec log_spec = spec;
+  log_spec.log_colour = true;
+  CHECK_THROWS_AS(plot_field(bad, log_spec, ramp(4, 4, -1, 1), {}, {}), InputError);
+  FieldPlotSpec empty = spec;
+  empty.x1 = empty.x0;
+  CHECK_THROWS_AS(plot_field(bad, empty, field, {}, {}), InputError);
+  FieldPlotSpec one_band = spec;
+  one_band.bands = 1;
+  CHECK_THROWS_AS(plot_field(bad, one_band, field, {}, {}), InputError);
+  CHECK_THROWS_AS(plot_field(bad, spec, field, {Series{"ragged", {0, 1}, {0}}}, {}), InputError);
   CHECK_FALSE(fs::exists(bad));
 }
