@@ -3,6 +3,7 @@
 // colours (filled contours), the curves and points are drawn over it.
 #include "experiments/lib/field_plot.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <sstream>
 
@@ -21,7 +22,16 @@ const char* const kCurveColours[] = {"#000000", "#D55E00", "#0072B2", "#CC79A7",
 }  // namespace
 
 void plot_field(const fs::path& png, const FieldPlotSpec& spec, const Tensor<double>& values,
-                const std::vector<Series>& curves, const std::vector<FieldPoint>& points) {
+                const std::vector<Series>& curves, const std::vector<FieldPoint>& points,
+                const std::vector<FieldArrow>& arrows) {
+  for (const FieldArrow& a : arrows) {
+    if (!std::isfinite(a.x) || !std::isfinite(a.y) || !std::isfinite(a.dx) || !std::isfinite(a.dy)) {
+      throw InputError("plot_field: an arrow is not finite");
+    }
+    const bool hex = a.colour.size() == 7 && a.colour[0] == '#' &&
+                     a.colour.find_first_not_of("0123456789abcdefABCDEF", 1) == std::string::npos;
+    if (!hex) throw InputError("plot_field: arrow colour '" + a.colour + "' is not of the form #RRGGBB");
+  }
   if (values.dimension() != 2 || values.shape()[0] < 2 || values.shape()[1] < 2) {
     throw ShapeError("plot_field: the field must be a 2-D array of at least 2 x 2 cells, got shape " +
                      shape_str(shape_of(values)));
@@ -46,6 +56,14 @@ void plot_field(const fs::path& png, const FieldPlotSpec& spec, const Tensor<dou
       if (!std::isfinite(s.x[i]) || !std::isfinite(s.y[i])) throw InputError("plot_field curve '" + s.label + "' has a non-finite point");
   }
   const std::size_t ny = values.shape()[0], nx = values.shape()[1];
+  // Key entries (labelled curves and arrow groups) set the bottom margin, in lines.
+  std::size_t key_entries = 0;
+  for (const Series& c : curves) key_entries += !c.label.empty();
+  std::vector<std::string> group_names;
+  for (const FieldArrow& a : arrows)
+    if (!a.group.empty() && std::find(group_names.begin(), group_names.end(), a.group) == group_names.end())
+      group_names.push_back(a.group);
+  key_entries += group_names.size();
   const double dx = (spec.x1 - spec.x0) / double(nx - 1), dy = (spec.y1 - spec.y0) / double(ny - 1);
   render_with_gnuplot(png, [&](const fs::path& scratch, const std::string& terminal, const fs::path& drawn) {
     std::ostringstream field;
@@ -63,11 +81,22 @@ void plot_field(const fs::path& png, const FieldPlotSpec& spec, const Tensor<dou
       << "set cblabel " << gnuplot_quoted(spec.value_label + " (" + std::to_string(spec.bands) + " bands" +
                                          (spec.log_colour ? ", log scale)" : ")")) << "\n"
       << "set xrange [" << spec.x0 << ':' << spec.x1 << "]\nset yrange [" << spec.y0 << ':' << spec.y1 << "]\n"
-      << "set size ratio -1\nset bmargin 7\nset key at screen 0.5, screen 0.015 center bottom vertical box\n"
+      << "set size ratio -1\nset bmargin " << 4 + key_entries << "\n"
+      << "set key at screen 0.5, screen 0.015 center bottom vertical box\n"
       << (spec.log_colour ? "set logscale cb\nset format cb '%g'\n" : "")
       << "set palette defined (0 '#FFFFE5', 1 '#C7E9B4', 2 '#7FCDBB', 3 '#41B6C4', 4 '#2C7FB8', 5 '#253494')\n"
       << "set palette maxcolors " << spec.bands << "\nset grid front\n";
+    std::vector<std::pair<std::string, std::string>> groups;  // (name, colour), first appearance order
+    for (std::size_t k = 0; k < arrows.size(); ++k) {
+      const FieldArrow& a = arrows[k];
+      s << "set arrow " << k + 1 << " from " << a.x << ',' << a.y << " rto " << a.dx << ',' << a.dy
+        << " head filled size graph 0.015,25 linewidth 1.8 linecolor rgb '" << a.colour << "' front\n";
+      if (!a.group.empty() && std::none_of(groups.begin(), groups.end(), [&](const auto& g) { return g.first == a.group; }))
+        groups.push_back({a.group, a.colour});
+    }
     s << "plot " << gnuplot_quoted((scratch / "field.dat").string()) << " using 1:2:3 with image notitle";
+    for (const auto& [name, colour] : groups)  // key entries for the arrow groups
+      s << ", \\\n  NaN with lines linewidth 1.8 linecolor rgb '" << colour << "' title " << gnuplot_quoted(name);
     for (std::size_t k = 0; k < curves.size(); ++k) {
       const fs::path file = scratch / ("curve_" + std::to_string(k) + ".dat");
       std::ostringstream c;

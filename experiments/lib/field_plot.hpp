@@ -18,6 +18,14 @@ struct FieldPoint {
   std::string label;  // printed next to the point and listed in the key
 };
 
+/// An arrow from (x, y) to (x + dx, y + dy) in `colour` ("#RRGGBB"); arrows
+/// sharing a `group` name get one key entry with that name (empty: none).
+struct FieldArrow {
+  double x = 0, y = 0, dx = 0, dy = 0;
+  std::string colour = "#000000";
+  std::string group;
+};
+
 struct FieldPlotSpec {
   std::string title, xlabel, ylabel, value_label;  // value_label: the colour bar's
   double x0 = 0, x1 = 1, y0 = 0, y1 = 1;           // the window
@@ -31,8 +39,9 @@ struct FieldPlotSpec {
 /// plot.hpp's styles (distinct colour, dash and marker each); points are black-
 /// ringed filled circles with their labels. Throws ShapeError unless values is
 /// 2-D with at least 2 × 2 cells, InputError for non-finite values or window,
-/// an empty window, bands outside 2..64, a value ≤ 0 on a log colour scale, a bad curve (as plot_lines), or gnuplot failing.
+/// a non-finite arrow or a colour not of the form #RRGGBB, an empty window, bands outside 2..64, a value ≤ 0 on a log colour scale, a bad curve (as plot_lines), or gnuplot failing.
 void plot_field(const std::filesystem::path& png, const FieldPlotSpec& spec, const Tensor<double>& values,
-                const std::vector<Series>& curves, const std::vector<FieldPoint>& points);
+                const std::vector<Series>& curves, const std::vector<FieldPoint>& points,
+                const std::vector<FieldArrow>& arrows = {});
 
 }  // namespace fluxion
