@@ -76,8 +76,8 @@ std::string script(const std::string& terminal, const PlotSpec& spec, const std:
     << "set title " << gnuplot_quoted(spec.title) << '\n'
     << "set xlabel " << gnuplot_quoted(spec.xlabel) << '\n'
     << "set ylabel " << gnuplot_quoted(spec.ylabel) << '\n'
-    // The key sits outside the axes (right), so it never covers a curve.
-    << "set grid\nset key outside right top vertical box spacing 1.1\n";
+    // The key sits below the axes, so it never covers a curve and the axes keep the full width.
+    << "set grid\nset key outside below center horizontal nobox spacing 1.2 width 2\n";
   if (spec.logx) s << "set logscale x\nset format x '%g'\n";
   if (spec.logy) s << "set logscale y\nset format y '%g'\n";
   s << "plot ";

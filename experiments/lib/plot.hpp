@@ -13,7 +13,7 @@
 namespace fluxion {
 
 /// One curve: points (x[i], y[i]) joined in order; `label` goes in the key
-/// (empty label: not listed), which is drawn outside the axes on the right.
+/// (empty label: not listed), which is drawn below the axes.
 /// Curve k gets colour k mod 12, dash type k mod 5 and marker k mod 10, so up
 /// to 12 curves differ in colour and consecutive ones also in dash and marker;
 /// curves with ≤ 30 points mark every point, longer ones about 12 points.
