@@ -3,6 +3,7 @@
 // the axes.
 #include "experiments/lib/plot.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <sstream>
 
@@ -32,6 +33,25 @@ CurveStyle curve_style(std::size_t i) {
                                         "#D55E00", "#CC79A7", "#7F3C8D", "#8C564B", "#1B9E77", "#999999"};
   static const int points[] = {7, 5, 9, 11, 13, 6, 4, 8, 10, 12};  // filled circle, square, triangles, …
   return {colours[i % 12], static_cast<int>(i % 5) + 1, points[i % 10]};
+}
+
+/// Pixels added below spec.height for the key, so the axes keep their size:
+/// kKeyRowPixels per key row, with as many columns as entries of the widest
+/// label (≈ kKeyCharPixels per character plus the line sample) fit the width.
+constexpr int kKeyRowPixels = 18, kKeyCharPixels = 7, kKeySamplePixels = 70;
+int key_height(const PlotSpec& spec, const std::vector<Series>& series) {
+  std::size_t entries = 0, widest = 0;
+  for (const Series& s : series) {
+    if (s.label.empty()) continue;
+    ++entries;
+    std::size_t glyphs = 0;
+    for (unsigned char c : s.label) glyphs += (c & 0xC0) != 0x80;
+    widest = std::max(widest, glyphs);
+  }
+  if (entries == 0) return 0;
+  const std::size_t column = widest * kKeyCharPixels + kKeySamplePixels;
+  const std::size_t columns = std::max<std::size_t>(1, std::size_t(spec.width) / column);
+  return kKeyRowPixels * int((entries + columns - 1) / columns);
 }
 
 void check_series(const Series& s, std::size_t index, const PlotSpec& spec) {
@@ -71,7 +91,8 @@ std::string data_blocks(const std::vector<Series>& series) {
 std::string script(const std::string& terminal, const PlotSpec& spec, const std::vector<Series>& series,
                    const fs::path& data, const fs::path& output) {
   std::ostringstream s;
-  s << "set terminal " << terminal << " size " << spec.width << ',' << spec.height << " noenhanced\n"
+  s << "set terminal " << terminal << " size " << spec.width << ',' << spec.height + key_height(spec, series)
+    << " noenhanced\n"
     << "set output " << gnuplot_quoted(output.string()) << '\n'
     << "set title " << gnuplot_quoted(spec.title) << '\n'
     << "set xlabel " << gnuplot_quoted(spec.xlabel) << '\n'

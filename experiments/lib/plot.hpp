@@ -23,7 +23,8 @@ struct Series {
 };
 
 /// Title, axis labels (printed literally: quotes and underscores are safe),
-/// log scales and the picture size in pixels.
+/// log scales and the picture size in pixels; the key's rows (18 pixels each,
+/// as many columns as the widest label allows) are added below `height`.
 struct PlotSpec {
   std::string title, xlabel, ylabel;
   bool logx = false, logy = false;
