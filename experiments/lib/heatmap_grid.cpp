@@ -27,6 +27,22 @@ std::size_t text_width(const std::string& text) {
   return static_cast<std::size_t>(kCharWidth * double(glyphs)) + 1;
 }
 
+/// `text` broken at spaces into lines of at most `width` characters (a longer word stays whole).
+std::vector<std::string> wrapped(const std::string& text, std::size_t width) {
+  std::vector<std::string> lines;
+  std::string line, word;
+  std::istringstream words(text);
+  while (words >> word) {
+    if (!line.empty() && text_width(line + " " + word) > std::size_t(double(width) * kCharWidth)) {
+      lines.push_back(line);
+      line.clear();
+    }
+    line += (line.empty() ? "" : " ") + word;
+  }
+  if (!line.empty() || lines.empty()) lines.push_back(line);
+  return lines;
+}
+
 std::vector<double> finite_cells(const Tensor<double>& values) {
   std::vector<double> cells;
   for (double v : values)
@@ -159,11 +175,19 @@ void plot_heatmap_grid(const fs::path& png, const HeatmapGridSpec& spec,
   }
   std::size_t label_width = 0;
   for (const auto& l : spec.row_labels) label_width = std::max(label_width, text_width(l));
-  for (const auto& t : spec.column_titles) widest = std::max(widest, text_width(t));
 
+  // Panels widen for their captions; column titles wrap at word boundaries to
+  // the panel's width instead (one more title line each time).
   const double side = std::max<double>(spec.panel_pixels, double(widest) - kGap);
+  const auto title_chars = static_cast<std::size_t>(std::max(4.0, (side + kGap) / kCharWidth));
+  std::vector<std::vector<std::string>> title_lines;
+  std::size_t title_rows = 1;
+  for (const auto& t : spec.column_titles) {
+    title_lines.push_back(wrapped(t, title_chars));
+    title_rows = std::max(title_rows, title_lines.back().size());
+  }
   const double tics = spec.show_indices ? kIndexTics : 0;
-  const double left = double(label_width) + 12 + tics, top = kTitleHeight + kColumnTitleHeight;
+  const double left = double(label_width) + 12 + tics, top = kTitleHeight + kColumnTitleHeight * double(title_rows);
   const double cell_w = side + kGap + tics, cell_h = side + kGap + tics + double(caption_lines) * kCaptionLine;
   const bool any_bar = std::any_of(row_has_diverging.begin(), row_has_diverging.end(), [](bool b) { return b; });
   const double width = left + double(n_cols) * cell_w + (any_bar ? kColourBarArea : kGap);
@@ -190,8 +214,11 @@ void plot_heatmap_grid(const fs::path& png, const HeatmapGridSpec& spec,
       << y_at(18) << " center font ',11'\n";
     for (std::size_t c = 0; c < n_cols; ++c) {
       const Box b = panel_box(0, c);
-      s << "set label " << label++ << ' ' << gnuplot_quoted(spec.column_titles[c]) << " at "
-        << x_at(b.left + b.width / 2) << ", " << y_at(b.top - 7) << " center\n";
+      const auto& lines = title_lines[c];
+      for (std::size_t k = 0; k < lines.size(); ++k) {  // the last line sits just above the panel
+        s << "set label " << label++ << ' ' << gnuplot_quoted(lines[k]) << " at " << x_at(b.left + b.width / 2) << ", "
+          << y_at(b.top - 7 - kColumnTitleHeight * double(lines.size() - 1 - k)) << " center\n";
+      }
     }
     for (std::size_t r = 0; r < n_rows; ++r) {
       const Box b = panel_box(r, 0);

@@ -1,5 +1,5 @@
 // Grids of heatmaps a reader can read without the text: a title, a title over
-// every column, a label left of every row, a caption under any panel, a
+// every column (wrapped at spaces to the panel's width), a label left of every row, a caption under any panel, a
 // colour bar that states the normalisation, and marked cells — drawn by
 // gnuplot (gnuplot_run.hpp) into one PNG.
 //

@@ -72,8 +72,7 @@ ComparisonResult compare_methods(const Context& ctx, const std::filesystem::path
   const std::size_t shown = std::min<std::size_t>(8, n);
   std::vector<std::vector<HeatmapPanel>> grid_cells(shown);
   HeatmapGridSpec grid_spec;
-  grid_spec.title = "Attributions of the predicted class's logit, " + std::to_string(runs.size()) +
-                   " methods (red positive, blue negative)";
+  grid_spec.title = "Attributions of the predicted class's logit (" + name + "; red positive, blue negative)";
   grid_spec.column_titles = {"input"};
   grid_spec.value_label = "attribution";
   grid_spec.panel_pixels = 84;
