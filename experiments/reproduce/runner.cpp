@@ -150,13 +150,20 @@ std::vector<Verdict> collected_verdicts(const Context& ctx) {
 nlohmann::json write_report(const Context& ctx, const nlohmann::json& env, double this_run_seconds,
                             std::size_t skipped) {
   nlohmann::json wall = nlohmann::json::object();
+  double experiments_seconds = 0;  // every finished experiment, this run's and earlier ones
+  for (const auto& e : all_experiments()) {
+    if (!finished(ctx.out_dir / e.name, ctx)) continue;
+    experiments_seconds += read_json_or_null(ctx.out_dir / e.name / "done.json").value("wall_seconds", 0.0);
+  }
   std::ostringstream report;
   report << "# Fluxion reproduction report\n\n"
          << "Scale: **" << scale_name(ctx.scale) << "**, seed " << ctx.seed << ". Wall time of this run: **"
          << format_number(this_run_seconds, 4) << " s** (" << format_number(this_run_seconds / 60, 3)
          << " min, including training the MNIST presets if they were not cached"
          << (skipped ? "; " + std::to_string(skipped) + " experiments finished earlier were skipped" : std::string())
-         << "). Every number below is also in `<experiment>/numbers.json`; tables are also CSV files.\n\n";
+         << "); the experiments' own wall times (table below) sum to **" << format_number(experiments_seconds, 4)
+         << " s**, the MNIST presets' training not included. Every number below is also in "
+            "`<experiment>/numbers.json`; tables are also CSV files.\n\n";
   const std::vector<Verdict> verdicts = collected_verdicts(ctx);
   if (!verdicts.empty()) {
     std::size_t agrees = 0, disagrees = 0;

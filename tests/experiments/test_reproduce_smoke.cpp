@@ -123,6 +123,7 @@ TEST_CASE("reproduce --smoke runs every experiment and writes a complete report"
   REQUIRE(verdicts_at != std::string::npos);
   CHECK(verdicts_at < report.find("## 1. "));
   CHECK(report.find("Wall time of this run: **") < verdicts_at);
+  CHECK(report.find("the experiments' own wall times (table below) sum to **") < verdicts_at);
   std::size_t verdict_count = 0;
   for (const char* name : {"interactions", "smoothing", "ig2", "neflag"}) {
     const auto numbers = nlohmann::json::parse(slurp(out / name / "numbers.json"));
