@@ -4,15 +4,20 @@
 //     f(x, y) = tanh(x·y) + x        at (x, y) = (0.7, −1.3)
 //     ∂f/∂x = y (1 − tanh²(xy)) + 1,   ∂f/∂y = x (1 − tanh²(xy))
 //
+// Usage: tutorial_01_reverse_mode [output dir]   (default: the current dir)
+// Writes <dir>/01_tape_graph.png and <dir>/01_finite_difference_error.png.
 // Prints one `name = value` line per number; exits 1 if a check fails.
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <utility>
 #include <vector>
 
 #include "docs/examples/tutorial_support.hpp"
 #include "autodiff/autodiff.hpp"
+#include "experiments/lib/diagram.hpp"
+#include "experiments/lib/plot.hpp"
 
 // ============================================================================
 // Part 1: a complete reverse-mode tape for scalars.
@@ -104,8 +109,9 @@ void print_graph(const fluxion::Var<double>& out) {
 
 }  // namespace
 
-int main() {
+int main(int argc, char** argv) {
   using namespace fluxion;
+  const std::filesystem::path out_dir = argc > 1 ? argv[1] : ".";
 using tutorial::check;
 using tutorial::failures;
   const double x0 = 0.7, y0 = -1.3;
@@ -130,6 +136,41 @@ using tutorial::failures;
   report("tiny_tape error_vs_hand", tiny_error);
   check(tape.nodes.size() == 5, "the tiny tape records 5 nodes");
   check(tiny_error <= 1e-14, "tiny tape gradient matches the hand formula");
+
+  // The figure: the tape as a graph, each node with its value (forward pass)
+  // and its adjoint ∂f/∂node (reverse pass), each edge with the local partial
+  // ∂node/∂input that the reverse sweep multiplies by.
+  {
+    const char* names[] = {"x (leaf)", "y (leaf)", "a = x·y", "b = tanh(a)", "f = b + x"};
+    const double positions[][2] = {{0.1, 0.75}, {0.1, 0.2}, {0.37, 0.4}, {0.64, 0.4}, {0.89, 0.72}};
+    std::vector<DiagramNode> nodes;
+    std::vector<DiagramEdge> edges;
+    char text[96];
+    for (std::size_t k = 0; k < tape.nodes.size(); ++k) {
+      DiagramNode n{positions[k][0], positions[k][1], {"node " + std::to_string(k) + ": " + names[k]}};
+      std::snprintf(text, sizeof text, "value = %.6f", tape.nodes[k].value);
+      n.lines.push_back(text);
+      std::snprintf(text, sizeof text, "adjoint df/d%s = %.6f", k == 0 ? "x" : k == 1 ? "y" : k == 2 ? "a" : k == 3 ? "b" : "f",
+                    adjoint[k]);
+      n.lines.push_back(text);
+      nodes.push_back(n);
+      for (const auto& [input, partial] : tape.nodes[k].inputs) {
+        std::snprintf(text, sizeof text, "∂ = %.4f", partial);
+        edges.push_back({std::size_t(input), k, text});
+      }
+    }
+    try {
+      plot_diagram(out_dir / "01_tape_graph.png",
+                   "f(x, y) = tanh(x·y) + x at (0.7, -1.3): values (forward pass), adjoints (reverse pass); "
+                   "arrows carry the local partial ∂node/∂input",
+                   nodes, edges, 1100, 460);
+      std::printf("figure_bytes 01_tape_graph.png = %ju\n",
+                  std::uintmax_t(std::filesystem::file_size(out_dir / "01_tape_graph.png")));
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "figure: %s\n", e.what());
+      check(false, "the tape figure is written");
+    }
+  }
 
   // ---- part 2: the same function with Fluxion ------------------------------
   // Leaves that require a gradient; every op below appends a node to the graph.
@@ -171,6 +212,40 @@ using tutorial::failures;
     char name[64];
     std::snprintf(name, sizeof name, "finite_difference h=%.0e rel_error", h);
     report(name, max_relative_error(g2, numerical_grad(f_plain, point, h)));
+  }
+  // The figure: the error for h = 1e-10 … 1e-1 (4 steps per decade) with the
+  // two error terms' slopes: ∝ h² (truncation, through the error at h = 1e-2)
+  // and ∝ 1/h (rounding, through the error at h = 1e-10).
+  {
+    Series measured{"measured max relative error", {}, {}}, truncation{"~ h^2 (truncation)", {}, {}},
+        rounding{"~ 1/h (rounding)", {}, {}};
+    auto error_at = [&](double h) { return max_relative_error(g2, numerical_grad(f_plain, point, h)); };
+    const double at_large = error_at(1e-2), at_small = error_at(1e-10);
+    for (int k = 0; k <= 36; ++k) {
+      const double h = std::pow(10.0, -10.0 + k / 4.0);
+      measured.x.push_back(h);
+      measured.y.push_back(std::max(error_at(h), 1e-17));
+      truncation.x.push_back(h), truncation.y.push_back(at_large * (h / 1e-2) * (h / 1e-2));
+      rounding.x.push_back(h), rounding.y.push_back(at_small * 1e-10 / h);
+    }
+    // Keep the guides inside the measured range.
+    for (Series* guide : {&truncation, &rounding}) {
+      Series kept{guide->label, {}, {}};
+      for (std::size_t i = 0; i < guide->x.size(); ++i)
+        if (guide->y[i] >= 1e-14 && guide->y[i] <= 1) kept.x.push_back(guide->x[i]), kept.y.push_back(guide->y[i]);
+      *guide = kept;
+    }
+    try {
+      plot_lines(out_dir / "01_finite_difference_error.png",
+                 {"Central differences: error against the step h", "step h", "max relative error vs reverse mode", true,
+                  true, 900, 500},
+                 {measured, truncation, rounding});
+      std::printf("figure_bytes 01_finite_difference_error.png = %ju\n",
+                  std::uintmax_t(std::filesystem::file_size(out_dir / "01_finite_difference_error.png")));
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "figure: %s\n", e.what());
+      check(false, "the finite-difference figure is written");
+    }
   }
 
   // gradcheck does the same for any Function: here a small tanh network.

@@ -5,7 +5,7 @@
 //     completeness gap = |Σ_i IG_i − (f(x) − f(x'))|
 //
 // Usage: tutorial_03_integrated_gradients [output dir]   (default: the current dir)
-// Writes <dir>/03_completeness_gap.png. Prints one `name = value` line per
+// Writes <dir>/03_completeness_gap.png and <dir>/03_ig_along_path.png. Prints one `name = value` line per
 // number; exits 1 if a check fails.
 #include <algorithm>
 #include <cmath>
@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "docs/examples/tutorial_support.hpp"
+#include "attribution/gradient_methods.hpp"
 #include "attribution/integrated_gradients.hpp"
 #include "experiments/lib/plot.hpp"
 #include "nn/models/architecture.hpp"
@@ -131,6 +132,64 @@ int main(int argc, char** argv) {
   } catch (const std::exception& e) {
     std::fprintf(stderr, "figure: %s\n", e.what());
     check(false, "the figure is written");
+  }
+
+
+  // ---- the second figure: IG along its path, on a model that saturates -----
+  // f(x) = tanh(w·x) with w = (1, −0.2, 0.8, 0.4): w·x = 4.1 at the x above, so
+  // f(γ(t)) = tanh(4.1 t) on the path γ(t) = t·x is flat from t ≈ 0.5 on and the
+  // gradient at x is nearly 0. The path from 0 to γ(t) is the first part of
+  // IG's path, so IG of the input t·x is the running sum ∫₀ᵗ; in closed form
+  //     IG_i(t) = Δ_i ∫₀ᵗ w_i sech²(4.1 s) ds = x_i w_i tanh(4.1 t) / 4.1,
+  // which sums to f(γ(t)) − f(0), while gradient × input at γ(t) sums to
+  // 4.1 t sech²(4.1 t) and is ≈ 0.0045 at t = 1: saturation hides the features.
+  {
+    Tensor<double> w = Tensor<double>::from_shape({4, 1});
+    w(0, 0) = 1.0, w(1, 0) = -0.2, w(2, 0) = 0.8, w(3, 0) = 0.4;
+    ExplainedOutput<double> saturating;
+    saturating.model = [w](const Var<double>& v) { return tanh(matmul(v, Var<double>(w))); };
+    double wx = 0;
+    for (std::size_t i = 0; i < 4; ++i) wx += x(0, i) * w(i, 0);
+    std::vector<Series> path_series(7);
+    path_series[0].label = "f(γ(t)) − f(x')";
+    path_series[1].label = "Σ_i IG_i(t) (running sum)";
+    for (std::size_t i = 0; i < 4; ++i) path_series[2 + i].label = "IG_" + std::to_string(i) + "(t)";
+    path_series[6].label = "Σ_i (gradient × input) at γ(t)";
+    double worst = 0;
+    for (int k = 0; k <= 40; ++k) {
+      const double t = k / 40.0;
+      Tensor<double> xt = x * t;
+      IntegratedGradientsOptions<double> options;
+      options.steps = 64;  // Gauss–Legendre
+      const auto ig = integrated_gradients(saturating, xt, target, options);
+      const Tensor<double> gx = gradient_times_input(saturating, xt, target);
+      double sum = 0, gx_sum = 0;
+      for (std::size_t i = 0; i < 4; ++i) {
+        sum += ig.attributions(0, i);
+        gx_sum += gx(0, i);
+        path_series[2 + i].x.push_back(t);
+        path_series[2 + i].y.push_back(ig.attributions(0, i));
+        worst = std::max(worst, std::fabs(ig.attributions(0, i) - x(0, i) * w(i, 0) * std::tanh(wx * t) / wx));
+      }
+      for (auto* series_k : {&path_series[0], &path_series[1], &path_series[6]}) series_k->x.push_back(t);
+      path_series[0].y.push_back(ig.output_changes[0]);
+      path_series[1].y.push_back(sum);
+      path_series[6].y.push_back(gx_sum);
+    }
+    std::printf("saturating w.x = %.3f\n", wx);
+    std::printf("saturating running_ig_max_error_vs_closed_form = %.3e\n", worst);
+    std::printf("saturating gradient_x_input_sum_at_x = %.6f\n", path_series[6].y.back());
+    check(worst <= 1e-12, "IG of t·x is the closed-form running integral x_i w_i tanh(w·x t) / w·x");
+    PlotSpec path_spec{"IG along its path on f(x) = tanh(w·x), which saturates", "t (path γ(t) = x' + t(x − x'), x' = 0)",
+                       "value", false, false, 1000, 520};
+    const std::filesystem::path path_figure = out_dir / "03_ig_along_path.png";
+    try {
+      plot_lines(path_figure, path_spec, path_series);
+      std::printf("figure_bytes 03_ig_along_path.png = %ju\n", std::uintmax_t(std::filesystem::file_size(path_figure)));
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "figure: %s\n", e.what());
+      check(false, "the path figure is written");
+    }
   }
 
   std::printf("checks_failed = %d\n", failures);

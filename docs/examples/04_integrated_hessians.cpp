@@ -16,7 +16,7 @@
 #include "attribution/axioms.hpp"
 #include "attribution/integrated_gradients.hpp"
 #include "attribution/integrated_hessians.hpp"
-#include "experiments/lib/png.hpp"
+#include "experiments/lib/heatmap_grid.hpp"
 #include "nn/data/synthetic.hpp"
 #include "nn/models/architecture.hpp"
 #include "nn/models/smoothing.hpp"
@@ -260,13 +260,19 @@ int main(int argc, char** argv) {
 
   // ---- the figure: Γ of the ReLU net and of its SoftPlus(10) version --------
   try {
-    double limit = 0;
-    for (double v : gamma_smooth) limit = std::max(limit, std::fabs(v));
-    for (double v : gamma_relu) limit = std::max(limit, std::fabs(v));
-    const RgbImage picture = grid({{heatmap(gamma_relu, 40, limit), heatmap(gamma_smooth, 40, limit)}}, 8,
-                                  {128, 128, 128});
+    HeatmapGridSpec spec;
+    spec.title = "Integrated Hessians Γ_ij at x (zero baseline)";
+    spec.column_titles = {"ReLU net", "SoftPlus(β = 10) net"};
+    spec.row_labels = {"Γ_ij: row i, column j"};
+    spec.scale = HeatmapScale::per_row;  // one colour scale for both matrices
+    spec.clip_percentile = 100;          // no clipping: the bar ends at max |Γ_ij|
+    spec.value_label = "Γ_ij";
+    spec.show_indices = true;
+    spec.panel_pixels = 170;
     const std::filesystem::path figure = out_dir / "04_interactions_relu_vs_smooth.png";
-    write_png(figure, picture);
+    plot_heatmap_grid(figure, spec, {{{gamma_relu, PanelStyle::diverging, "diagonal Γ_ii = main effects", {}},
+                                      {gamma_smooth, PanelStyle::diverging, "diagonal Γ_ii = main effects", {}}}});
+
     std::printf("figure_bytes 04_interactions_relu_vs_smooth.png = %ju\n",
                 std::uintmax_t(std::filesystem::file_size(figure)));
   } catch (const std::exception& e) {

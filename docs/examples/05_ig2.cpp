@@ -10,7 +10,7 @@
 //   3. halves η at a fixed path length K·η and prints the completeness gap
 //      |Σ A − (f(x) − f(GradCF))|, which halves too (left Riemann sum);
 //   4. compares with IG on the straight line GradCF → x (same end points);
-//   5. draws both paths on the contours of f into <out>/05_ig2_paths.png.
+//   5. draws both paths over the contours of ‖h(p) − h(r)‖² into <out>/05_ig2_paths.png.
 // Usage: tutorial_05_ig2 [output_dir]   (default: the current directory)
 // Every number the tutorial quotes is printed as one line `name [key=value] = number`;
 // the exit code is 1 if a sanity check fails.
@@ -24,7 +24,7 @@
 #include "docs/examples/tutorial_support.hpp"
 #include "attribution/ig2.hpp"
 #include "attribution/integrated_gradients.hpp"
-#include "experiments/lib/png.hpp"
+#include "experiments/lib/field_plot.hpp"
 
 using namespace fluxion;
 using tutorial::check;
@@ -52,54 +52,6 @@ Tensor<double> point(double a, double b) { return Tensor<double>{{a, b}}; }
 
 double logit(const SplitModel<double>& m, const Tensor<double>& p, std::size_t c) {
   return m.model()(Var<double>(p)).value()(0, c);
-}
-
-// ---- the figure: filled contours of f, paths on top -------------------------
-struct Canvas {
-  RgbImage image;
-  double x0, x1, y0, y1;  // the plotted window
-  double col(double x) const { return (x - x0) / (x1 - x0) * (image.width - 1); }
-  double row(double y) const { return (y1 - y) / (y1 - y0) * (image.height - 1); }
-  void dot(double c, double r, double radius, std::array<std::uint8_t, 3> rgb) {
-    for (int i = int(r - radius) - 1; i <= int(r + radius) + 1; ++i)
-      for (int j = int(c - radius) - 1; j <= int(c + radius) + 1; ++j)
-        if (i >= 0 && j >= 0 && i < image.height && j < image.width && (i - r) * (i - r) + (j - c) * (j - c) <= radius * radius)
-          std::copy(rgb.begin(), rgb.end(), image.rgb.begin() + 3 * (i * image.width + j));
-  }
-  void segment(double xa, double ya, double xb, double yb, double width, std::array<std::uint8_t, 3> rgb) {
-    const double ca = col(xa), ra = row(ya), cb = col(xb), rb = row(yb);
-    const int n = 1 + int(2 * std::hypot(cb - ca, rb - ra));
-    for (int k = 0; k <= n; ++k) dot(ca + (cb - ca) * k / n, ra + (rb - ra) * k / n, width, rgb);
-  }
-};
-
-/// Filled contours of f (diverging colours, one band per 0.5) with dark iso-lines.
-Canvas contour_canvas(const SplitModel<double>& m, int pixels, double lo, double hi) {
-  const int n = pixels;
-  Tensor<double> grid = Tensor<double>::from_shape({std::size_t(n * n), 2});
-  for (int i = 0; i < n; ++i)
-    for (int j = 0; j < n; ++j) {
-      grid(i * n + j, 0) = lo + (hi - lo) * j / (n - 1);
-      grid(i * n + j, 1) = hi - (hi - lo) * i / (n - 1);  // row 0 at the top
-    }
-  const Tensor<double> z = m.model()(Var<double>(grid)).value();
-  const double band = 0.5;
-  Tensor<double> level = Tensor<double>::from_shape({std::size_t(n), std::size_t(n)});
-  for (int i = 0; i < n; ++i)
-    for (int j = 0; j < n; ++j) level(i, j) = std::floor(z(i * n + j, 0) / band) + 0.5;
-  Canvas canvas{heatmap(level, 1, 8.0), lo, hi, lo, hi};
-  for (int i = 0; i + 1 < n; ++i)
-    for (int j = 0; j + 1 < n; ++j)
-      if (level(i, j) != level(i + 1, j) || level(i, j) != level(i, j + 1))
-        for (int c = 0; c < 3; ++c) canvas.image.rgb[3 * (i * n + j) + c] = 90;
-  // The decision boundary z₀ = z₁, drawn thick.
-  for (int i = 0; i + 1 < n; ++i)
-    for (int j = 0; j + 1 < n; ++j) {
-      const bool here = z(i * n + j, 0) > z(i * n + j, 1);
-      if (here != (z((i + 1) * n + j, 0) > z((i + 1) * n + j, 1)) || here != (z(i * n + j + 1, 0) > z(i * n + j + 1, 1)))
-        canvas.dot(j, i, 1.5, {40, 40, 40});
-    }
-  return canvas;
 }
 
 }  // namespace
@@ -215,17 +167,44 @@ int main(int argc, char** argv) {
   std::printf("ig_straight_completeness_gap = %.3e\n", ig.completeness_gaps[0]);
   check(ig.completeness_gaps[0] <= 1e-10, "Gauss-Legendre IG is complete to rounding");
 
-  // ---- 5. the figure -------------------------------------------------------
-  Canvas canvas = contour_canvas(model, 320, -2.0, 2.0);
-  canvas.segment(cf(0, 0), cf(0, 1), x(0, 0), x(0, 1), 1.2, {0, 0, 0});  // IG: straight line
-  for (std::size_t j = 0; j + 1 < path.size(); ++j)                       // IG2: GradPath
-    canvas.segment(path[j](0, 0), path[j](0, 1), path[j + 1](0, 0), path[j + 1](0, 1), 1.6, {0, 150, 0});
-  for (std::size_t j = 0; j < path.size(); j += 10) canvas.dot(canvas.col(path[j](0, 0)), canvas.row(path[j](0, 1)), 2.5, {0, 110, 0});
-  canvas.dot(canvas.col(x(0, 0)), canvas.row(x(0, 1)), 5, {255, 200, 0});    // x: yellow
-  canvas.dot(canvas.col(r(0, 0)), canvas.row(r(0, 1)), 5, {150, 0, 200});    // r: purple
-  canvas.dot(canvas.col(cf(0, 0)), canvas.row(cf(0, 1)), 4, {0, 0, 0});      // GradCF: black
-  std::filesystem::create_directories(out_dir);
-  write_png(out_dir / "05_ig2_paths.png", canvas.image);
+  // ---- 5. the figure: both paths over the contours of ‖h(p) − h(r)‖² -------
+  // (the quantity GradPath descends), on a 161 × 161 grid over [−2, 2]².
+  {
+    const int n = 161;
+    const double lo = -2.0, hi = 2.0;
+    Tensor<double> grid = Tensor<double>::from_shape({std::size_t(n * n), 2});
+    for (int i = 0; i < n; ++i)
+      for (int j = 0; j < n; ++j) {
+        grid(i * n + j, 0) = lo + (hi - lo) * j / (n - 1);
+        grid(i * n + j, 1) = hi - (hi - lo) * i / (n - 1);  // row 0 at the top
+      }
+    const Tensor<double> h = model.features(Var<double>(grid)).value();
+    Tensor<double> field = Tensor<double>::from_shape({std::size_t(n), std::size_t(n)});
+    for (int i = 0; i < n; ++i)
+      for (int j = 0; j < n; ++j) {
+        double d = 0;
+        for (std::size_t k = 0; k < hr.shape()[1]; ++k) d += (h(i * n + j, k) - hr(0, k)) * (h(i * n + j, k) - hr(0, k));
+        field(i, j) = std::max(d, 1e-3);  // a log colour scale: 0 (at p = r) shown as 1e-3
+      }
+    Series gradpath{"IG2: GradPath x -> GradCF (eta = 0.04)", {}, {}}, straight{"IG: straight line GradCF -> x", {}, {}};
+    for (const Tensor<double>& p : path) gradpath.x.push_back(p(0, 0)), gradpath.y.push_back(p(0, 1));
+    for (int k = 0; k <= 20; ++k) {
+      straight.x.push_back(cf(0, 0) + (x(0, 0) - cf(0, 0)) * k / 20.0);
+      straight.y.push_back(cf(0, 1) + (x(0, 1) - cf(0, 1)) * k / 20.0);
+    }
+    FieldPlotSpec spec;
+    spec.title = "IG2's path descends |h(p) - h(r)|^2; IG's line joins the same end points";
+    spec.xlabel = "x1";
+    spec.ylabel = "x2";
+    spec.value_label = "|h(p) - h(r)|^2";
+    spec.x0 = spec.y0 = lo;
+    spec.x1 = spec.y1 = hi;
+    spec.bands = 15;
+    spec.log_colour = true;
+    std::filesystem::create_directories(out_dir);
+    plot_field(out_dir / "05_ig2_paths.png", spec, field, {gradpath, straight},
+               {{x(0, 0), x(0, 1), "x"}, {r(0, 0), r(0, 1), "r (reference)"}, {cf(0, 0), cf(0, 1), "GradCF"}});
+  }
   std::printf("\nwrote %s\n", (out_dir / "05_ig2_paths.png").string().c_str());
 
   std::printf("ig2_checks_failed = %d\n", failures);

@@ -29,7 +29,7 @@
 #include "attribution/neflag.hpp"
 #include "attribution/quadrature.hpp"
 #include "nn/models/architecture.hpp"
-#include "experiments/lib/png.hpp"
+#include "experiments/lib/field_plot.hpp"
 
 using namespace fluxion;
 using tutorial::check;
@@ -103,68 +103,6 @@ double cosine(const double* a, const double* b, std::size_t d = 2) {
   double ab = 0, aa = 0, bb = 0;
   for (std::size_t i = 0; i < d; ++i) ab += a[i] * b[i], aa += a[i] * a[i], bb += b[i] * b[i];
   return ab / std::sqrt(aa * bb);
-}
-
-// ---- drawing ---------------------------------------------------------------
-struct Canvas {
-  RgbImage image;
-  double x0, x1, y0, y1;  // the plotted window
-  double col(double x) const { return (x - x0) / (x1 - x0) * (image.width - 1); }
-  double row(double y) const { return (y1 - y) / (y1 - y0) * (image.height - 1); }
-  void dot(double x, double y, double radius, std::array<std::uint8_t, 3> rgb) {
-    const double c = col(x), r = row(y);
-    for (int i = int(r - radius) - 1; i <= int(r + radius) + 1; ++i)
-      for (int j = int(c - radius) - 1; j <= int(c + radius) + 1; ++j)
-        if (i >= 0 && j >= 0 && i < image.height && j < image.width && (i - r) * (i - r) + (j - c) * (j - c) <= radius * radius)
-          std::copy(rgb.begin(), rgb.end(), image.rgb.begin() + 3 * (i * image.width + j));
-  }
-  void segment(double xa, double ya, double xb, double yb, double width, std::array<std::uint8_t, 3> rgb) {
-    const double pixels = std::hypot(col(xb) - col(xa), row(yb) - row(ya));
-    const int n = 1 + int(2 * pixels);
-    for (int k = 0; k <= n; ++k) dot(xa + (xb - xa) * k / n, ya + (yb - ya) * k / n, width, rgb);
-  }
-  void arrow(double xa, double ya, double dx, double dy, double width, std::array<std::uint8_t, 3> rgb) {
-    segment(xa, ya, xa + dx, ya + dy, width, rgb);
-    const double len = std::hypot(dx, dy), ux = dx / len, uy = dy / len, head = std::min(0.35 * len, 0.08);
-    for (double s : {-1.0, 1.0})  // two barbs at ±25°
-      segment(xa + dx, ya + dy, xa + dx - head * (0.906 * ux - s * 0.423 * uy), ya + dy - head * (0.906 * uy + s * 0.423 * ux),
-              width, rgb);
-  }
-};
-
-/// Contours of f (alternating light gray bands, one per 0.25, with darker
-/// iso-lines) around the centre c, half-width `half`, n×n pixels.
-Canvas field_canvas(const ExplainedOutput<double>& out, int n, const Tensor<double>& c, double half) {
-  const double lo_x = c(0) - half, hi_x = c(0) + half, lo_y = c(1) - half, hi_y = c(1) + half;
-  Tensor<double> grid = Tensor<double>::from_shape({std::size_t(n * n), 2});
-  for (int i = 0; i < n; ++i)
-    for (int j = 0; j < n; ++j) {
-      grid(i * n + j, 0) = lo_x + (hi_x - lo_x) * j / (n - 1);
-      grid(i * n + j, 1) = hi_y - (hi_y - lo_y) * i / (n - 1);
-    }
-  const Tensor<double> z = out.model(Var<double>(grid)).value();
-  Canvas canvas{RgbImage{n, n, std::vector<std::uint8_t>(std::size_t(3 * n * n), 255)}, lo_x, hi_x, lo_y, hi_y};
-  std::vector<long> level(std::size_t(n * n));
-  for (int k = 0; k < n * n; ++k) level[k] = std::lround(std::floor(z(k, 0) / 0.25));
-  for (int i = 0; i < n; ++i)
-    for (int j = 0; j < n; ++j) {
-      const long l = level[i * n + j];
-      std::uint8_t gray = (l % 2 == 0) ? 252 : 238;
-      if (i + 1 < n && j + 1 < n && (l != level[(i + 1) * n + j] || l != level[i * n + j + 1])) gray = 170;
-      for (int ch = 0; ch < 3; ++ch) canvas.image.rgb[3 * (i * n + j) + ch] = gray;
-    }
-  // ∇f on a coarse grid, drawn as short gray arrows (length ∝ |∇f|).
-  const int m = 11;
-  Tensor<double> coarse = Tensor<double>::from_shape({std::size_t(m * m), 2});
-  for (int i = 0; i < m; ++i)
-    for (int j = 0; j < m; ++j) {
-      coarse(i * m + j, 0) = lo_x + (hi_x - lo_x) * (j + 0.5) / m;
-      coarse(i * m + j, 1) = lo_y + (hi_y - lo_y) * (i + 0.5) / m;
-    }
-  const Tensor<double> g = output_gradients(out, coarse, std::vector<std::size_t>(m * m, 0));
-  for (int k = 0; k < m * m; ++k)
-    canvas.arrow(coarse(k, 0), coarse(k, 1), 0.1 * g(k, 0), 0.1 * g(k, 1), 0.7, {110, 110, 110});
-  return canvas;
 }
 
 }  // namespace
@@ -307,22 +245,61 @@ int main(int argc, char** argv) {
     check(std::fabs(mean_cos - std::sqrt(20.0 / (2 * d))) < 0.02, "plain sampling in d = 784: cos ≈ √(n/(2d))");
   }
 
-  // ---- 5. the figure ----------------------------------------------------------
-  Canvas canvas = field_canvas(out, 360, x, 1.2);
-  const Tensor<double> z = circle(x, eps, 48);
-  const std::vector<double> phi48 = flux_density(out, x, eps, 48);
-  for (std::size_t k = 0; k < 48; ++k)  // n̂ scaled by φ: inward (blue) where φ < 0, outward (red) where φ > 0
-    canvas.arrow(z(k, 0), z(k, 1), 0.12 * phi48[k] * (z(k, 0) - x(0)) / eps, 0.12 * phi48[k] * (z(k, 1) - x(1)) / eps, 0.9,
-                 phi48[k] < 0 ? std::array<std::uint8_t, 3>{0, 60, 220} : std::array<std::uint8_t, 3>{210, 0, 0});
-  for (std::size_t k = 0; k < 48; ++k)
-    canvas.dot(z(k, 0), z(k, 1), 3.2, phi48[k] < 0 ? std::array<std::uint8_t, 3>{0, 60, 220} : std::array<std::uint8_t, 3>{210, 0, 0});
-  // Directions only (both drawn 0.4 long): the dense A (black) and ∇f(x) (green).
-  const double a_norm = std::hypot(a_dense[0], a_dense[1]), g_norm = std::hypot(grad_x(0, 0), grad_x(0, 1));
-  canvas.arrow(x(0), x(1), 0.4 * a_dense[0] / a_norm, 0.4 * a_dense[1] / a_norm, 1.6, {0, 0, 0});
-  canvas.arrow(x(0), x(1), 0.4 * grad_x(0, 0) / g_norm, 0.4 * grad_x(0, 1) / g_norm, 1.2, {0, 160, 0});
-  canvas.dot(x(0), x(1), 4, {0, 0, 0});
-  std::filesystem::create_directories(out_dir);
-  write_png(out_dir / "06_neflag_flux.png", canvas.image);
+  // ---- 5. the figure: f's contours, ∇f, the flux on the circle, A and ∇f(x) ---
+  {
+    const int n = 181;
+    const double half = 1.2, lo_x = x(0) - half, hi_x = x(0) + half, lo_y = x(1) - half, hi_y = x(1) + half;
+    Tensor<double> grid = Tensor<double>::from_shape({std::size_t(n * n), 2});
+    for (int i = 0; i < n; ++i)
+      for (int j = 0; j < n; ++j) {
+        grid(i * n + j, 0) = lo_x + (hi_x - lo_x) * j / (n - 1);
+        grid(i * n + j, 1) = hi_y - (hi_y - lo_y) * i / (n - 1);  // row 0 at the top
+      }
+    const Tensor<double> values = out.model(Var<double>(grid)).value();
+    Tensor<double> field = Tensor<double>::from_shape({std::size_t(n), std::size_t(n)});
+    for (int k = 0; k < n * n; ++k) field(k / n, k % n) = values(k, 0);
+    std::vector<FieldArrow> arrows;
+    // ∇f on a coarse 8 × 8 grid (length 0.1 |∇f|).
+    const int m = 8;
+    Tensor<double> coarse = Tensor<double>::from_shape({std::size_t(m * m), 2});
+    for (int i = 0; i < m; ++i)
+      for (int j = 0; j < m; ++j) {
+        coarse(i * m + j, 0) = lo_x + (hi_x - lo_x) * (j + 0.5) / m;
+        coarse(i * m + j, 1) = lo_y + (hi_y - lo_y) * (i + 0.5) / m;
+      }
+    const Tensor<double> g = output_gradients(out, coarse, std::vector<std::size_t>(m * m, 0));
+    for (int k = 0; k < m * m; ++k)
+      arrows.push_back({coarse(k, 0), coarse(k, 1), 0.1 * g(k, 0), 0.1 * g(k, 1), "#8C8C8C", "gradient field (0.1 |grad f|)"});
+    // n̂ scaled by φ on 48 circle points: inward (blue) where φ < 0, outward (red) where φ > 0.
+    const Tensor<double> z = circle(x, eps, 48);
+    const std::vector<double> phi48 = flux_density(out, x, eps, 48);
+    for (std::size_t k = 0; k < 48; ++k) {
+      const double nx = (z(k, 0) - x(0)) / eps, ny = (z(k, 1) - x(1)) / eps;
+      arrows.push_back({z(k, 0), z(k, 1), 0.12 * phi48[k] * nx, 0.12 * phi48[k] * ny,
+                        phi48[k] < 0 ? "#0050DC" : "#D20000",
+                        phi48[k] < 0 ? "negative flux: phi n (phi < 0)" : "positive flux: phi n (phi > 0)"});
+    }
+    // Directions only (both drawn 0.4 long): the dense A (black) and ∇f(x) (green).
+    const double a_norm = std::hypot(a_dense[0], a_dense[1]), g_norm = std::hypot(grad_x(0, 0), grad_x(0, 1));
+    arrows.push_back({x(0), x(1), 0.4 * a_dense[0] / a_norm, 0.4 * a_dense[1] / a_norm, "#000000", "direction of A (dense)"});
+    arrows.push_back({x(0), x(1), 0.4 * grad_x(0, 0) / g_norm, 0.4 * grad_x(0, 1) / g_norm, "#00A000", "direction of grad f(x)"});
+    Series ring{"circle of radius eps = 0.5 around x", {}, {}};
+    for (std::size_t k = 0; k <= 96; ++k) {
+      ring.x.push_back(x(0) + eps * std::cos(2 * kPi * double(k) / 96));
+      ring.y.push_back(x(1) + eps * std::sin(2 * kPi * double(k) / 96));
+    }
+    FieldPlotSpec spec;
+    spec.title = "The flux of grad f through a circle around x";
+    spec.xlabel = "x1";
+    spec.ylabel = "x2";
+    spec.value_label = "f(x1, x2)";
+    spec.x0 = lo_x, spec.x1 = hi_x, spec.y0 = lo_y, spec.y1 = hi_y;
+    spec.bands = 12;
+    spec.width = 740;
+    spec.height = 680;
+    std::filesystem::create_directories(out_dir);
+    plot_field(out_dir / "06_neflag_flux.png", spec, field, {ring}, {{x(0), x(1), "x"}}, arrows);
+  }
   std::printf("\nwrote %s\n", (out_dir / "06_neflag_flux.png").string().c_str());
 
   std::printf("neflag_checks_failed = %d\n", failures);

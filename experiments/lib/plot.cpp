@@ -1,128 +1,57 @@
-// Line plots through a gnuplot subprocess (see plot.hpp): a scratch
-// directory holds data, script, gnuplot's stderr and the drawn PNG; the PNG
-// bytes are then written atomically to their destination.
+// Line plots through a gnuplot subprocess (see plot.hpp and gnuplot_run.hpp):
+// every curve gets its own colour, dash type and marker, the key sits outside
+// the axes.
 #include "experiments/lib/plot.hpp"
 
-#include <cerrno>
+#include <algorithm>
 #include <cmath>
-#include <cstdlib>
-#include <cstring>
-#include <fcntl.h>
-#include <fstream>
-#include <mutex>
-#include <optional>
-#include <spawn.h>
 #include <sstream>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include "autodiff/errors.hpp"
-#include "nn/io/atomic_file.hpp"
-
-extern char** environ;
+#include "experiments/lib/gnuplot_run.hpp"
 
 namespace fluxion {
 namespace {
 
 namespace fs = std::filesystem;
 
-/// Series with at most this many points are drawn with point markers too.
+/// Series with at most this many points get a marker on every point; longer
+/// ones get markers spaced so that about kMarkersPerCurve are drawn.
 constexpr std::size_t kMarkedPointLimit = 30;
+constexpr std::size_t kMarkersPerCurve = 12;
 
-/// A fresh private directory under the system temp dir, removed with everything in it.
-class ScratchDirectory {
- public:
-  ScratchDirectory() {
-    std::string pattern = (fs::temp_directory_path() / "fluxion-plot-XXXXXX").string();
-    if (!::mkdtemp(pattern.data())) {
-      throw InputError("cannot create a temporary directory for gnuplot: " + std::string(std::strerror(errno)));
-    }
-    path_ = pattern;
-  }
-  ~ScratchDirectory() {
-    std::error_code ignore;
-    fs::remove_all(path_, ignore);
-  }
-  ScratchDirectory(const ScratchDirectory&) = delete;
-  ScratchDirectory& operator=(const ScratchDirectory&) = delete;
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
+/// Curve i's style: colour i mod 12, dash type i mod 5, point type i mod 10 —
+/// colours, dashes and markers cycle with periods 12, 5 and 10, so the
+/// first 12 curves all differ in colour and any two consecutive ones also in
+/// dash and marker. Colours: Okabe–Ito's 8 (yellow darkened) plus 4 more.
+struct CurveStyle {
+  const char* colour;
+  int dash, point;
 };
-
-std::string read_text(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
+CurveStyle curve_style(std::size_t i) {
+  static const char* const colours[] = {"#000000", "#E69F00", "#56B4E9", "#009E73", "#C9B200", "#0072B2",
+                                        "#D55E00", "#CC79A7", "#7F3C8D", "#8C564B", "#1B9E77", "#999999"};
+  static const int points[] = {7, 5, 9, 11, 13, 6, 4, 8, 10, 12};  // filled circle, square, triangles, …
+  return {colours[i % 12], static_cast<int>(i % 5) + 1, points[i % 10]};
 }
 
-void write_text(const fs::path& path, const std::string& text) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out << text;
-  out.flush();
-  if (!out) throw InputError("cannot write gnuplot input '" + path.string() + "'");
-}
-
-/// Runs `gnuplot <args…>` (looked up on PATH) with stdin and stdout on /dev/null and
-/// stderr captured into `stderr_file`; returns the exit status (−1 if killed by a signal).
-int run_gnuplot(const std::vector<std::string>& args, const fs::path& stderr_file) {
-  std::vector<std::string> argv_storage{"gnuplot"};
-  argv_storage.insert(argv_storage.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (std::string& a : argv_storage) argv.push_back(a.data());
-  argv.push_back(nullptr);
-
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, 2, stderr_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  pid_t pid = 0;
-  const int spawn_error = posix_spawnp(&pid, "gnuplot", &actions, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  if (spawn_error != 0) {
-    throw InputError("cannot run gnuplot (is it installed and on PATH?): " + std::string(std::strerror(spawn_error)));
+/// Pixels added below spec.height for the key, so the axes keep their size:
+/// kKeyRowPixels per key row, with as many columns as entries of the widest
+/// label (≈ kKeyCharPixels per character plus the line sample) fit the width.
+constexpr int kKeyRowPixels = 18, kKeyCharPixels = 7, kKeySamplePixels = 70;
+int key_height(const PlotSpec& spec, const std::vector<Series>& series) {
+  std::size_t entries = 0, widest = 0;
+  for (const Series& s : series) {
+    if (s.label.empty()) continue;
+    ++entries;
+    std::size_t glyphs = 0;
+    for (unsigned char c : s.label) glyphs += (c & 0xC0) != 0x80;
+    widest = std::max(widest, glyphs);
   }
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0) {
-    if (errno != EINTR) throw InputError("waiting for gnuplot failed: " + std::string(std::strerror(errno)));
-  }
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-/// "pngcairo" if `gnuplot -e "set terminal"` lists it, else "png". Cached after
-/// the first successful query.
-std::string png_terminal(const fs::path& scratch) {
-  static std::mutex mutex;
-  static std::optional<std::string> cached;
-  std::lock_guard<std::mutex> lock(mutex);
-  if (cached) return *cached;
-  const fs::path listing = scratch / "terminals.txt";
-  if (run_gnuplot({"-e", "set terminal"}, listing) != 0) {
-    throw InputError("gnuplot could not list its terminals: " + read_text(listing));
-  }
-  const std::string terminals = read_text(listing);  // gnuplot prints the list on stderr
-  if (terminals.find("pngcairo") != std::string::npos) {
-    cached = "pngcairo";
-  } else if (terminals.find(" png ") != std::string::npos) {
-    cached = "png";
-  } else {
-    throw InputError("gnuplot has neither the pngcairo nor the png terminal");
-  }
-  return *cached;
-}
-
-/// A gnuplot single-quoted string literal: ' doubles to '', line breaks become spaces.
-std::string quoted(const std::string& text) {
-  std::string out = "'";
-  for (char c : text) {
-    if (c == '\'') out += "''";
-    else if (c == '\n' || c == '\r') out += ' ';
-    else out += c;
-  }
-  return out + "'";
+  if (entries == 0) return 0;
+  const std::size_t column = widest * kKeyCharPixels + kKeySamplePixels;
+  const std::size_t columns = std::max<std::size_t>(1, std::size_t(spec.width) / column);
+  return kKeyRowPixels * int((entries + columns - 1) / columns);
 }
 
 void check_series(const Series& s, std::size_t index, const PlotSpec& spec) {
@@ -162,20 +91,25 @@ std::string data_blocks(const std::vector<Series>& series) {
 std::string script(const std::string& terminal, const PlotSpec& spec, const std::vector<Series>& series,
                    const fs::path& data, const fs::path& output) {
   std::ostringstream s;
-  s << "set terminal " << terminal << " size " << spec.width << ',' << spec.height << " noenhanced\n"
-    << "set output " << quoted(output.string()) << '\n'
-    << "set title " << quoted(spec.title) << '\n'
-    << "set xlabel " << quoted(spec.xlabel) << '\n'
-    << "set ylabel " << quoted(spec.ylabel) << '\n'
-    << "set grid\nset key top right\n";
+  s << "set terminal " << terminal << " size " << spec.width << ',' << spec.height + key_height(spec, series)
+    << " noenhanced\n"
+    << "set output " << gnuplot_quoted(output.string()) << '\n'
+    << "set title " << gnuplot_quoted(spec.title) << '\n'
+    << "set xlabel " << gnuplot_quoted(spec.xlabel) << '\n'
+    << "set ylabel " << gnuplot_quoted(spec.ylabel) << '\n'
+    // The key sits below the axes, so it never covers a curve and the axes keep the full width.
+    << "set grid\nset key outside below center horizontal nobox spacing 1.2 width 2\n";
   if (spec.logx) s << "set logscale x\nset format x '%g'\n";
   if (spec.logy) s << "set logscale y\nset format y '%g'\n";
   s << "plot ";
   for (std::size_t i = 0; i < series.size(); ++i) {
-    const bool marked = series[i].x.size() <= kMarkedPointLimit;
-    s << (i ? ", \\\n     " : "") << quoted(data.string()) << " index " << i << " using 1:2 with "
-      << (marked ? "linespoints pointsize 0.8" : "lines") << " linewidth 2 "
-      << (series[i].label.empty() ? "notitle" : "title " + quoted(series[i].label));
+    const CurveStyle style = curve_style(i);
+    const std::size_t points = series[i].x.size();
+    const std::size_t interval = points <= kMarkedPointLimit ? 1 : (points + kMarkersPerCurve - 1) / kMarkersPerCurve;
+    s << (i ? ", \\\n     " : "") << gnuplot_quoted(data.string()) << " index " << i
+      << " using 1:2 with linespoints linewidth 2 linecolor rgb '" << style.colour << "' dashtype " << style.dash
+      << " pointtype " << style.point << " pointsize 1.1 pointinterval " << interval << ' '
+      << (series[i].label.empty() ? "notitle" : "title " + gnuplot_quoted(series[i].label));
   }
   s << "\nset output\n";
   return s.str();
@@ -185,18 +119,11 @@ std::string script(const std::string& terminal, const PlotSpec& spec, const std:
 
 void plot_lines(const std::filesystem::path& png, const PlotSpec& spec, const std::vector<Series>& series) {
   check_plot(spec, series);
-  const ScratchDirectory scratch;
-  const fs::path data = scratch.path() / "data.dat", script_file = scratch.path() / "plot.gp";
-  const fs::path drawn = scratch.path() / "plot.png", errors = scratch.path() / "stderr.txt";
-  write_text(data, data_blocks(series));
-  write_text(script_file, script(png_terminal(scratch.path()), spec, series, data, drawn));
-  const int status = run_gnuplot({script_file.string()}, errors);
-  std::error_code ec;
-  if (status != 0 || fs::file_size(drawn, ec) == 0 || ec) {
-    throw InputError("gnuplot failed to draw '" + png.string() + "' (exit status " + std::to_string(status) +
-                     "): " + read_text(errors));
-  }
-  write_bytes_atomically(png, read_text(drawn));
+  render_with_gnuplot(png, [&](const fs::path& scratch, const std::string& terminal, const fs::path& drawn) {
+    const fs::path data = scratch / "data.dat";
+    write_gnuplot_input(data, data_blocks(series));
+    return script(terminal, spec, series, data, drawn);
+  });
 }
 
 }  // namespace fluxion

@@ -13,14 +13,18 @@
 namespace fluxion {
 
 /// One curve: points (x[i], y[i]) joined in order; `label` goes in the key
-/// (empty label: not listed). Curves with ≤ 30 points also mark their points.
+/// (empty label: not listed), which is drawn below the axes.
+/// Curve k gets colour k mod 12, dash type k mod 5 and marker k mod 10, so up
+/// to 12 curves differ in colour and consecutive ones also in dash and marker;
+/// curves with ≤ 30 points mark every point, longer ones about 12 points.
 struct Series {
   std::string label;
   std::vector<double> x, y;
 };
 
 /// Title, axis labels (printed literally: quotes and underscores are safe),
-/// log scales and the picture size in pixels.
+/// log scales and the picture size in pixels; the key's rows (18 pixels each,
+/// as many columns as the widest label allows) are added below `height`.
 struct PlotSpec {
   std::string title, xlabel, ylabel;
   bool logx = false, logy = false;

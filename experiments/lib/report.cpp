@@ -15,6 +15,18 @@
 
 namespace fluxion {
 
+namespace {
+/// A cell's text with '|' escaped as "\\|" (a bare '|' would end the cell, e.g. in "max |Δ logit|").
+std::string markdown_cell(const std::string& cell) {
+  std::string out;
+  for (char c : cell) {
+    if (c == '|') out += '\\';
+    out += c;
+  }
+  return out;
+}
+}  // namespace
+
 void Table::add_row(std::vector<std::string> cells) {
   if (cells.size() != columns.size()) {
     throw InputError("table row has " + std::to_string(cells.size()) + " cells but the table has " +
@@ -27,7 +39,7 @@ std::string Table::markdown() const {
   std::ostringstream out;
   auto line = [&](const std::vector<std::string>& cells) {
     out << "|";
-    for (const auto& c : cells) out << " " << c << " |";
+    for (const auto& c : cells) out << " " << markdown_cell(c) << " |";
     out << "\n";
   };
   line(columns);

@@ -18,7 +18,7 @@ struct Table {
   std::vector<std::vector<std::string>> rows;
 
   void add_row(std::vector<std::string> cells);
-  std::string markdown() const;  // GitHub-flavoured Markdown
+  std::string markdown() const;  // GitHub-flavoured Markdown; a "|" in a cell is escaped as "\|"
   std::string csv() const;       // RFC 4180 quoting
 };
 

@@ -7,8 +7,8 @@
 #include <xtensor/xview.hpp>
 
 #include "attribution/faithfulness.hpp"
+#include "experiments/lib/heatmap_grid.hpp"
 #include "experiments/lib/plot.hpp"
-#include "experiments/lib/png.hpp"
 #include "nn/models/smoothing.hpp"
 
 namespace fluxion::experiments {
@@ -70,8 +70,16 @@ ComparisonResult compare_methods(const Context& ctx, const std::filesystem::path
                    "completeness gap (relative)", "time per image (s)"};
   ComparisonResult result;
   const std::size_t shown = std::min<std::size_t>(8, n);
-  std::vector<std::vector<RgbImage>> grid_cells(shown);
-  for (std::size_t r = 0; r < shown; ++r) grid_cells[r].push_back(grayscale(image_of(x, r), 3));
+  std::vector<std::vector<HeatmapPanel>> grid_cells(shown);
+  HeatmapGridSpec grid_spec;
+  grid_spec.title = "Attributions of the predicted class's logit (" + name + "; red positive, blue negative)";
+  grid_spec.column_titles = {"input"};
+  grid_spec.value_label = "attribution";
+  grid_spec.panel_pixels = 84;
+  for (std::size_t r = 0; r < shown; ++r) {
+    grid_cells[r].push_back({image_of(x, r), PanelStyle::grayscale, "", {}});
+    grid_spec.row_labels.push_back("image " + std::to_string(r) + ", class " + std::to_string(targets[r]));
+  }
   std::vector<Series> deletion_series, insertion_series;
   for (const auto& run : runs) {
     ctx.progress(run.label + " on " + std::to_string(n) + " images");
@@ -99,7 +107,9 @@ ComparisonResult compare_methods(const Context& ctx, const std::filesystem::path
     result.numbers[run.label] = entry;
     table.add_row({run.label, format_mean_se(diff.mean, diff.se), format_mean_se(del.mean, del.se),
                    format_mean_se(ins.mean, ins.se), gap_cell, format_number(per_image, 3)});
-    for (std::size_t r = 0; r < shown; ++r) grid_cells[r].push_back(heatmap(image_of(out.values, r), 3));
+    result.difference_per_image[run.label] = curves.difference;
+    grid_spec.column_titles.push_back(run.label);
+    for (std::size_t r = 0; r < shown; ++r) grid_cells[r].push_back({image_of(out.values, r), PanelStyle::diverging, "", {}});
     Series d{run.label, curves.deletion.fractions, {}}, in{run.label, curves.insertion.fractions, {}};
     for (std::size_t s = 0; s < d.x.size(); ++s) {
       double sd = 0, si = 0;
@@ -110,18 +120,21 @@ ComparisonResult compare_methods(const Context& ctx, const std::filesystem::path
     deletion_series.push_back(d);
     insertion_series.push_back(in);
   }
-  write_png(dir / (name + "_heatmaps.png"), grid(grid_cells, 2, {255, 255, 255}));
+  plot_heatmap_grid(dir / (name + "_heatmaps.png"), grid_spec, grid_cells);
   plot_lines(dir / (name + "_deletion.png"),
-             {"Deletion: mean probability of the class", "fraction of pixels removed", "probability", false, false},
+             {"Deletion: mean probability of the class over " + std::to_string(n) + " images",
+              "fraction of pixels removed (set to 0)", "probability", false, false, 900, 500},
              deletion_series);
   plot_lines(dir / (name + "_insertion.png"),
-             {"Insertion: mean probability of the class", "fraction of pixels inserted", "probability", false, false},
+             {"Insertion: mean probability of the class over " + std::to_string(n) + " images",
+              "fraction of pixels inserted (into a black image)", "probability", false, false, 900, 500},
              insertion_series);
   std::ostringstream md;
   const std::string folder = dir.filename().string();
   md << table_section(dir, name, table) << "Heatmaps (rows: " << shown
      << " test digits; columns: the input, then the methods in table order; red positive, blue negative, "
-        "each map scaled to its own largest magnitude):\n\n![heatmaps](" << folder << "/" << name
+        "each map divided by its own 99th percentile L of |attribution| and clipped to ±1, L printed under "
+        "each map; one colour bar):\n\n![heatmaps](" << folder << "/" << name
      << "_heatmaps.png)\n\n![deletion](" << folder << "/" << name << "_deletion.png) ![insertion](" << folder << "/"
      << name << "_insertion.png)\n\n";
   result.markdown = md.str();

@@ -3,6 +3,7 @@
 // difference (mean ± s.e.), a heatmap grid and mean perturbation curves.
 #pragma once
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -35,10 +36,14 @@ MethodRun registry_run(const std::string& label, const std::string& method, cons
 struct ComparisonResult {
   nlohmann::json numbers;
   std::string markdown;  // table + figures
+  /// Per image, for paired verdicts: insertion − deletion AUC of each run (by label).
+  std::map<std::string, std::vector<double>> difference_per_image;
 };
 
 /// Runs every method on `images` (explaining the predicted classes), writes
-/// <name>.csv, <name>_heatmaps.png and <name>_curves.png into dir.
+/// <name>.csv, <name>_heatmaps.png (rows: digits, columns: the input then the
+/// methods, titled; each map scaled to its own 99th percentile of |A|, one
+/// colour bar), <name>_deletion.png and <name>_insertion.png into dir.
 ComparisonResult compare_methods(const Context& ctx, const std::filesystem::path& dir, const ComparisonModel& model,
                                  const Dataset<double>& images, const std::vector<MethodRun>& runs,
                                  const std::string& name);

@@ -11,7 +11,9 @@
 #include <xtensor/xview.hpp>
 
 #include "attribution/expected_hessians.hpp"
-#include "experiments/lib/png.hpp"
+#include <limits>
+
+#include "experiments/lib/heatmap_grid.hpp"
 #include "experiments/reproduce/common.hpp"
 #include "experiments/reproduce/experiment_kinds.hpp"
 #include "nn/models/smoothing.hpp"
@@ -43,10 +45,17 @@ Outcome run_hessian_maps(const Context& ctx, const std::filesystem::path& dir) {
   Table table;
   table.columns = {"digit", "class", "pixel (row, col)", "Σ_j Γ_ij", "strongest partner (row, col)", "Γ_ij*",
                    "completeness gap (rel.)"};
-  std::vector<std::vector<RgbImage>> cells;
+  std::vector<std::vector<HeatmapPanel>> cells;
+  HeatmapGridSpec spec;
+  spec.title = "Expected Hessians on the smoothed cnn: interactions of each digit's 3 most important pixels";
+  spec.column_titles = {"digit", "row sums (= EG)", "Γ(i, j) over j, pixel 1", "Γ(i, j) over j, pixel 2",
+                        "Γ(i, j) over j, pixel 3"};
+  spec.value_label = "Γ";
+  spec.panel_pixels = 112;
   nlohmann::json numbers = nlohmann::json::array();
   for (std::size_t n = 0; n < digits; ++n) {
-    std::vector<RgbImage> row = {grayscale(as_image(images.inputs, n), 3), heatmap(as_image(sums.attributions, n), 3)};
+    std::vector<HeatmapPanel> row = {{as_image(images.inputs, n), PanelStyle::grayscale, "", {}},
+                                     {as_image(sums.attributions, n), PanelStyle::diverging, "", {}}};
     std::vector<std::size_t> order(784);
     for (std::size_t i = 0; i < 784; ++i) order[i] = i;
     std::partial_sort(order.begin(), order.begin() + 3, order.end(), [&](std::size_t a, std::size_t b) {
@@ -61,7 +70,12 @@ Outcome run_hessian_maps(const Context& ctx, const std::filesystem::path& dir) {
       std::size_t partner = i == 0 ? 1 : 0;
       for (std::size_t j = 0; j < 784; ++j)
         if (j != i && std::abs(gamma_row.data()[j]) > std::abs(gamma_row.data()[partner])) partner = j;
-      row.push_back(heatmap(as_image(gamma_row, 0), 3));
+      // The diagonal Γ_ii (the pixel's main effect) dwarfs its interactions: masked (gray).
+      Tensor<double> masked = as_image(gamma_row, 0);
+      masked.data()[i] = std::numeric_limits<double>::quiet_NaN();
+      const std::array<int, 2> at = {int(i / 28), int(i % 28)};
+      row[1].marks.push_back(at);
+      row.push_back({masked, PanelStyle::diverging, "i = " + pixel_label(i), {at}});
       table.add_row({std::to_string(n), std::to_string(targets[n]),
                      pixel_label(i),
                      format_number(sums.attributions.data()[n * 784 + i], 3),
@@ -71,14 +85,17 @@ Outcome run_hessian_maps(const Context& ctx, const std::filesystem::path& dir) {
                          {"partner", partner}, {"interaction", gamma_row.data()[partner]}, {"gap", rel_gap}});
     }
     cells.push_back(row);
+    spec.row_labels.push_back("digit " + std::to_string(n) + ", class " + std::to_string(targets[n]));
   }
-  write_png(dir / "interaction_maps.png", grid(cells, 2, {255, 255, 255}));
+  plot_heatmap_grid(dir / "interaction_maps.png", spec, cells);
   std::ostringstream md;
   md << "Settings: the `cnn` preset smoothed with β = 10, " << samples << " Expected Hessians samples "
      << "(training images as baselines, α, β ~ U(0,1), the same baseline for both integrals), " << digits
      << " test digits. Each figure row: the digit, the row sums Σ_j Γ_ij (= its Expected Gradients "
-        "attribution), and the interaction rows Γ_i,: of its three most important pixels (red: positive "
-        "interaction, blue: negative).\n\n![interaction maps](" << dir.filename().string()
+        "attribution, the three chosen pixels ringed in green), and the interaction rows Γ_i,: of its three "
+        "most important pixels i (ringed) with the diagonal Γ_ii masked in gray (it is the pixel's main "
+        "effect and dwarfs every interaction). Red: positive, blue: negative; each map is divided by its "
+        "own 99th percentile L of |Γ| (printed under it), so one colour bar reads every map.\n\n![interaction maps](" << dir.filename().string()
      << "/interaction_maps.png)\n\n" << table_section(dir, "strongest_interactions", table)
      << "**Paper vs ours.** The paper shows Expected Hessians maps on MNIST in which the most important "
         "pixels interact mostly with nearby stroke pixels of the same digit. Our maps show where each "

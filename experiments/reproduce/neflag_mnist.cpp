@@ -15,6 +15,7 @@
 #include "attribution/neflag.hpp"
 #include "experiments/reproduce/comparison.hpp"
 #include "experiments/reproduce/experiment_kinds.hpp"
+#include "experiments/reproduce/verdict.hpp"
 
 namespace fluxion::experiments {
 
@@ -103,12 +104,28 @@ Outcome run_neflag_mnist(const Context& ctx, const std::filesystem::path& dir) {
                r20 = difference(ablation_result, random_label + "20");
   const bool rises = d1 < d10 && d10 < d20, random_rises = r1 < r10 && r10 < r20;
   numbers["neflag_rises_with_n"] = {{"guided", rises}, {"random", random_rises}};
+  std::vector<Verdict> verdicts;
+  const auto& main_images = main_result.difference_per_image;
+  for (const std::string other : {"AGI", "Expected Gradients", "Guided IG", "SmoothGrad", "IG"}) {
+    verdicts.push_back(better_than("neflag", "NeFLAG is more faithful than " + other,
+                                   "NeFLAG-20 − " + other + ", insertion − deletion AUC", main_images.at("NeFLAG-20"),
+                                   main_images.at(other)));
+  }
+  verdicts.push_back(better_than("neflag", "NeFLAG improves with more points",
+                                 "NeFLAG-20 − NeFLAG-1 (default: guided points), insertion − deletion AUC",
+                                 main_images.at("NeFLAG-20"), main_images.at("NeFLAG-1")));
+  const auto& ablation_images = ablation_result.difference_per_image;
+  verdicts.push_back(better_than("neflag", "NeFLAG improves with more points",
+                                 "NeFLAG-20 − NeFLAG-1 (random negative-flux points), insertion − deletion AUC",
+                                 ablation_images.at(random_label + "20"), ablation_images.at(random_label + "1")));
+  numbers["verdicts"] = verdicts_json(verdicts);
   std::ostringstream md;
   md << "Settings: the `cnn` preset, " << n << " random test images, predicted class; NeFLAG-n uses n sphere "
      << "points of radius ε = 0.1 (the paper's ImageNet value; MNIST pixels are in [0, 1]) found by a guided "
      << "search of " << base.search_steps << " steps, the softmax probability as f, and the flux-vector "
      << "aggregation of the notes. Deletion/insertion as in the IG2 experiment (probability, 2% steps, black).\n\n"
      << "**Comparison** (the paper's table, at MNIST scale):\n\n" << main_result.markdown
+     << verdict_section(verdicts)
      << "**Does NeFLAG-n rise with n?** The paper's table does (0.382 / 0.469 / 0.477 on VGG). Insertion − "
      << "deletion AUC for n = 1 / 10 / 20: guided search " << format_number(d1, 3) << " / " << format_number(d10, 3)
      << " / " << format_number(d20, 3) << " (" << (rises ? "rises" : "does not rise") << "; all n guided points "

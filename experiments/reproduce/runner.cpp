@@ -16,6 +16,7 @@
 #include "autodiff/errors.hpp"
 #include "experiments/lib/report.hpp"
 #include "experiments/reproduce/mnist_models.hpp"
+#include "experiments/reproduce/verdict.hpp"
 #include "nn/models/model_io.hpp"
 
 namespace fluxion::experiments {
@@ -133,12 +134,49 @@ bool run_experiment(const Experiment& e, Context& ctx, bool& models_ready) {
 /// REPORT.md from every finished experiment (also ones from earlier runs):
 /// the runs table, the trained presets, then each experiment's section.
 /// Returns each finished experiment's wall time, for metadata.json.
-nlohmann::json write_report(const Context& ctx, const nlohmann::json& env) {
+/// Every verdict recorded in the finished experiments' numbers.json ("verdicts" arrays).
+std::vector<Verdict> collected_verdicts(const Context& ctx) {
+  std::vector<Verdict> all;
+  for (const auto& e : all_experiments()) {
+    const fs::path dir = ctx.out_dir / e.name;
+    if (!finished(dir, ctx)) continue;
+    const auto numbers = read_json_or_null(dir / "numbers.json");
+    if (!numbers.is_object() || !numbers.contains("verdicts")) continue;
+    for (const auto& v : numbers["verdicts"]) all.push_back(verdict_from_json(v));
+  }
+  return all;
+}
+
+nlohmann::json write_report(const Context& ctx, const nlohmann::json& env, double this_run_seconds,
+                            std::size_t skipped) {
   nlohmann::json wall = nlohmann::json::object();
+  double experiments_seconds = 0;  // every finished experiment, this run's and earlier ones
+  for (const auto& e : all_experiments()) {
+    if (!finished(ctx.out_dir / e.name, ctx)) continue;
+    experiments_seconds += read_json_or_null(ctx.out_dir / e.name / "done.json").value("wall_seconds", 0.0);
+  }
   std::ostringstream report;
   report << "# Fluxion reproduction report\n\n"
-         << "Scale: **" << scale_name(ctx.scale) << "**, seed " << ctx.seed
-         << ". Every number below is also in `<experiment>/numbers.json`; tables are also CSV files.\n\n";
+         << "Scale: **" << scale_name(ctx.scale) << "**, seed " << ctx.seed << ". Wall time of this run: **"
+         << format_number(this_run_seconds, 4) << " s** (" << format_number(this_run_seconds / 60, 3)
+         << " min, including training the MNIST presets if they were not cached"
+         << (skipped ? "; " + std::to_string(skipped) + " experiments finished earlier were skipped" : std::string())
+         << "); the experiments' own wall times (table below) sum to **" << format_number(experiments_seconds, 4)
+         << " s**, the MNIST presets' training not included. Every number below is also in "
+            "`<experiment>/numbers.json`; tables are also CSV files.\n\n";
+  const std::vector<Verdict> verdicts = collected_verdicts(ctx);
+  if (!verdicts.empty()) {
+    std::size_t agrees = 0, disagrees = 0;
+    for (const auto& v : verdicts) agrees += v.result == "agrees", disagrees += v.result == "disagrees";
+    report << "## Verdicts on the papers' claims\n\n"
+           << agrees << " agree, " << disagrees << " disagree, " << verdicts.size() - agrees - disagrees
+           << " inconclusive. Each row compares two methods on the same inputs: the effect is the mean paired "
+              "difference a − b, the interval its 95% Student-t interval over the n inputs; a claim that a is "
+              "better agrees when the interval lies above 0 and disagrees when it lies below 0; an on-par claim "
+              "agrees when the interval lies inside the stated margin and disagrees when it lies wholly outside "
+              "it. The experiments' sections give the settings.\n\n"
+           << verdict_table(verdicts, true).markdown() << "\n";
+  }
   Table runs;
   runs.columns = {"experiment", "status", "wall time (s)", "git commit", "finished (UTC)"};
   std::ostringstream sections;
@@ -185,19 +223,21 @@ int reproduce(const ReproduceOptions& options) {
 
   const auto total_start = std::chrono::steady_clock::now();
   int failures = 0;
+  std::size_t skipped = 0;
   bool models_ready = false;
   for (const auto& e : chosen) {
     if (!options.force && finished(ctx.out_dir / e.name, ctx)) {
       std::cout << "[" << e.name << "] already finished (" << scale_name(ctx.scale)
                 << ", seed " << ctx.seed << "): skipped\n";
+      ++skipped;
       continue;
     }
     if (!run_experiment(e, ctx, models_ready)) ++failures;
   }
 
   const auto env = run_environment();
-  const nlohmann::json wall = write_report(ctx, env);
   const double total = std::chrono::duration<double>(std::chrono::steady_clock::now() - total_start).count();
+  const nlohmann::json wall = write_report(ctx, env, total, skipped);
   write_json(ctx.out_dir / "metadata.json", {{"scale", scale_name(ctx.scale)},
                                               {"seed", ctx.seed},
                                               {"environment", env},

@@ -119,6 +119,14 @@ TEST_CASE("tutorial 01 reverse mode: tape, Fluxion and finite differences agree 
   CHECK(run.output.find("# node 2: mul(0, 1)") != std::string::npos);
   CHECK(run.output.find("# node 3: tanh(2)") != std::string::npos);
   CHECK(run.output.find("# node 4: add(3, 0)") != std::string::npos);
+  // The two figures: the tape with values and adjoints, and the error against h.
+  for (const char* name : {"01_tape_graph.png", "01_finite_difference_error.png"}) {
+    CAPTURE(name);
+    const auto figure = dir.path / name;
+    CHECK(is_png(figure));
+    CHECK(run[std::string("figure_bytes ") + name] == double(std::filesystem::file_size(figure)));
+    CHECK(std::filesystem::file_size(figure) < 100000);
+  }
 }
 
 TEST_CASE("tutorial 02 forward mode: duals, jvp/vjp adjointness, exact HVPs and Hessians") {
@@ -202,6 +210,18 @@ TEST_CASE("tutorial 03 integrated gradients: each quadrature rule closes the com
   CHECK(is_png(figure));
   CHECK(run["figure_bytes 03_completeness_gap.png"] == double(std::filesystem::file_size(figure)));
   CHECK(std::filesystem::file_size(figure) < 100000);
+
+  // IG along its path on the saturating tanh(w·x): the running sums are the
+  // closed form x_i w_i tanh(w·x t) / w·x (checked in the program to 1e-12),
+  // and gradient × input at x is w·x sech²(w·x) = 4.1 / cosh²(4.1).
+  CHECK(run["saturating w.x"] == doctest::Approx(4.1).epsilon(1e-12));
+  CHECK(run["saturating running_ig_max_error_vs_closed_form"] <= 1e-12);
+  CHECK(run["saturating gradient_x_input_sum_at_x"] ==
+        doctest::Approx(4.1 / (std::cosh(4.1) * std::cosh(4.1))).epsilon(1e-5));
+  const auto path_figure = dir.path / "03_ig_along_path.png";
+  CHECK(is_png(path_figure));
+  CHECK(run["figure_bytes 03_ig_along_path.png"] == double(std::filesystem::file_size(path_figure)));
+  CHECK(std::filesystem::file_size(path_figure) < 100000);
 }
 
 TEST_CASE("tutorial 04 integrated hessians: axioms on the smoothed net, a ReLU net's Hessian is zero") {

@@ -53,6 +53,7 @@ void reproduced_numbers_obey_the_math(const fs::path& out) {
 
   const auto interactions = nlohmann::json::parse(slurp(out / "interactions" / "numbers.json"));
   for (const auto& [kind, by_d] : interactions.items()) {
+    if (kind.rfind("verdicts", 0) == 0) continue;  // the claims' verdicts, checked below
     for (const auto& [d, e] : by_d.items()) {
       INFO("interactions " << kind << " " << d);
       CHECK(e.at("ih_completeness_gap").get<double>() <= 1e-9);
@@ -115,6 +116,32 @@ TEST_CASE("reproduce --smoke runs every experiment and writes a complete report"
     CHECK(report.find(section.substr(0, 40)) != std::string::npos);
   }
   reproduced_numbers_obey_the_math(out);
+
+  // REPORT.md opens with the verdict table (before the first experiment's
+  // section) and states this run's wall time; every verdict is one of three.
+  const std::size_t verdicts_at = report.find("## Verdicts on the papers' claims");
+  REQUIRE(verdicts_at != std::string::npos);
+  CHECK(verdicts_at < report.find("## 1. "));
+  CHECK(report.find("Wall time of this run: **") < verdicts_at);
+  CHECK(report.find("the experiments' own wall times (table below) sum to **") < verdicts_at);
+  std::size_t verdict_count = 0;
+  for (const char* name : {"interactions", "smoothing", "ig2", "neflag"}) {
+    const auto numbers = nlohmann::json::parse(slurp(out / name / "numbers.json"));
+    INFO("verdicts of " << name);
+    REQUIRE(numbers.contains("verdicts"));
+    CHECK_FALSE(numbers["verdicts"].empty());
+    for (const auto& v : numbers["verdicts"]) {
+      const std::string result = v.at("result");
+      CHECK((result == "agrees" || result == "disagrees" || result == "inconclusive"));
+      CHECK(v.at("ci_low").get<double>() <= v.at("effect").get<double>());
+      CHECK(v.at("effect").get<double>() <= v.at("ci_high").get<double>());
+      std::string measure;  // as a Markdown cell: '|' escaped
+      for (char c : v.at("measure").get<std::string>()) measure += c == '|' ? std::string("\\|") : std::string(1, c);
+      CHECK(report.find(measure) != std::string::npos);
+      ++verdict_count;
+    }
+  }
+  CHECK(verdict_count == 6 + 3 + 5 + 7);  // interactions: 3 claims × 2 truths; smoothing: 2 presets + nodes
 
   const auto metadata = nlohmann::json::parse(slurp(out / "metadata.json"));
   CHECK(metadata["seed"] == 3);

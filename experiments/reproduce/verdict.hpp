@@ -1,0 +1,72 @@
+// A computed verdict on one claim of a paper, from per-image (or per-sample)
+// paired measurements of two methods on the same inputs.
+//
+// With d_k = a_k − b_k (k = 1 … n) the effect is d̄ = (1/n) Σ d_k and the 95%
+// paired confidence interval is the Student-t interval
+//     d̄ ± t_{n−1, 0.975} · s_d / √n,   s_d² = (1/(n−1)) Σ (d_k − d̄)²
+// (the paired t-test at level 0.05 rejects "no difference" exactly when the
+// interval excludes 0). A claim is one of
+//   - "a is better than b" (higher is better): agrees if the interval lies
+//     above 0, disagrees if it lies below 0, inconclusive otherwise;
+//   - "a is on par with b" within a stated margin δ: agrees if the interval
+//     lies inside [−δ, δ], disagrees if it lies wholly outside (above δ or
+//     below −δ), inconclusive otherwise.
+// Fewer than 2 pairs give no interval: inconclusive, the interval collapsed
+// to the effect.
+#pragma once
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "experiments/lib/report.hpp"
+
+namespace fluxion::experiments {
+
+/// The p-quantile of Student's t distribution with `dof` > 0 degrees of
+/// freedom, p ∈ (0, 1): the t with ∫_{−∞}^t pdf = p, the pdf
+/// Γ((ν+1)/2) / (√(νπ) Γ(ν/2)) · (1 + t²/ν)^{−(ν+1)/2} integrated by composite
+/// Simpson's rule and the equation solved by bisection (|error| < 1e-9).
+/// ArgumentError for p outside (0, 1) or dof ≤ 0.
+double student_t_quantile(double p, double dof);
+
+struct PairedInterval {
+  double effect = 0, low = 0, high = 0;  // mean difference a − b and its 95% interval
+  std::size_t n = 0;
+};
+
+/// The 95% paired interval of a − b. ArgumentError for lists of different
+/// or zero length, or non-finite entries.
+PairedInterval paired_interval(const std::vector<double>& a, const std::vector<double>& b);
+
+struct Verdict {
+  std::string experiment;  // e.g. "ig2"
+  std::string claim;       // the paper's claim, in words
+  std::string measure;     // what a − b is, e.g. "IG2 − IG (black), insertion − deletion AUC"
+  std::string result;      // "agrees" | "disagrees" | "inconclusive"
+  PairedInterval interval;
+  double margin = 0;  // δ of an on-par claim (0 for better-than claims)
+};
+
+/// "a is better than b": the verdict described above.
+Verdict better_than(const std::string& experiment, const std::string& claim, const std::string& measure,
+                    const std::vector<double>& a, const std::vector<double>& b);
+/// "a is on par with b within ±margin" (margin > 0, ArgumentError otherwise).
+Verdict on_par(const std::string& experiment, const std::string& claim, const std::string& measure,
+               const std::vector<double>& a, const std::vector<double>& b, double margin);
+
+nlohmann::json to_json(const Verdict& v);
+Verdict verdict_from_json(const nlohmann::json& j);  // InputError naming the missing key
+
+/// The verdicts as a JSON array (an experiment stores it under "verdicts" in
+/// numbers.json; REPORT.md's summary table is built from these arrays).
+nlohmann::json verdicts_json(const std::vector<Verdict>& verdicts);
+
+/// "**Claims tested.**" followed by the verdict table (for an experiment's section).
+std::string verdict_section(const std::vector<Verdict>& verdicts);
+
+/// A table of verdicts: experiment, claim, measure, verdict, effect, 95% CI, n.
+Table verdict_table(const std::vector<Verdict>& verdicts, bool with_experiment);
+
+}  // namespace fluxion::experiments
