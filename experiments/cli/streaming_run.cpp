@@ -18,18 +18,14 @@
 #include "experiments/cli/streaming_output.hpp"
 #include "experiments/cli/streaming_progress.hpp"
 #include "experiments/cli/streaming_ranks.hpp"
+#include "attribution/per_example.hpp"
 #include "nn/io/npy.hpp"
 
 namespace fluxion::cli {
 
 namespace fs = std::filesystem;
 
-std::uint64_t example_seed(std::uint64_t seed, std::size_t index) {
-  std::uint64_t z = seed + (std::uint64_t(index) + 1) * 0x9E3779B97F4A7C15ull;
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
+std::uint64_t example_seed(std::uint64_t seed, std::size_t index) { return fluxion::example_seed(seed, index); }
 
 namespace {
 

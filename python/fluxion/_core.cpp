@@ -30,6 +30,7 @@
 #include "attribution/axiom_checks.hpp"
 #include "attribution/faithfulness.hpp"
 #include "attribution/method_registry.hpp"
+#include "attribution/per_example.hpp"
 #include "autodiff/errors.hpp"
 #include "nn/models/architecture.hpp"
 #include "nn/models/convert.hpp"
@@ -304,7 +305,9 @@ py::tuple explain_in(Model& model, const py::array& x, const Request& r, bool in
   MethodOutput<T> result;
   {
     py::gil_scoped_release unlocked;
-    result = run_method(*p.method, p.out, p.x, p.classes, p.settings);
+    // one example at a time, example i seeded with example_seed(seed, i): the CLI's rule, so the same
+    // seed gives the CLI's numbers (attribution/per_example.hpp)
+    result = run_method_per_example(*p.method, p.out, p.x, p.classes, p.settings);
   }
   return py::make_tuple(to_array(std::move(result.values)), result.output_changes, result.completeness_gaps,
                         result.reference, p.single);
@@ -522,7 +525,7 @@ PYBIND11_MODULE(_core, m) {
       py::gil_scoped_release unlocked;
       for (int i = 0; i < repeats; ++i) {
         const auto start = std::chrono::steady_clock::now();
-        const MethodOutput<T> result = run_method(*p.method, p.out, p.x, p.classes, p.settings);
+        const MethodOutput<T> result = run_method_per_example(*p.method, p.out, p.x, p.classes, p.settings);
         seconds.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
       }
       std::sort(seconds.begin(), seconds.end());

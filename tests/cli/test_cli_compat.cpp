@@ -82,7 +82,13 @@ Tensor<double> library(const fs::path& model_file, const fs::path& input, const 
   Shape batched = {1};
   for (std::size_t d : x.shape()) batched.push_back(d);
   x = Tensor<double>(xt::reshape_view(x, batched));
-  const MethodOutput<double> r = run_method(method_spec<double>(method), out, x, {target}, s);
+  // the CLI seeds example i with SplitMix64(seed + (i+1)·φ64) (streaming_run.hpp); spelled out for i = 0
+  MethodSettings<double> seeded = s;
+  std::uint64_t z = s.seed + 0x9E3779B97F4A7C15ull;
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  seeded.seed = z ^ (z >> 31);
+  const MethodOutput<double> r = run_method(method_spec<double>(method), out, x, {target}, seeded);
   Shape single(r.values.shape().begin() + 1, r.values.shape().end());
   return Tensor<double>(xt::reshape_view(r.values, single));
 }
