@@ -201,3 +201,36 @@ TEST_CASE("cli onnx: --representation names IG2's layer, and is the library's sp
   CHECK(bad.err.find("no value of the graph is named 'nope'") != std::string::npos);
   CHECK_FALSE(fs::exists(dir.path / "bad.npy"));
 }
+
+TEST_CASE("cli onnx: check on an ONNX file prints the output change of the closed form and gates on the gap") {
+  ScratchDir dir("cli_onnx_check");
+  const fs::path model = write_model(dir, "Tanh");
+  write_npy(dir.path / "x.npy", kX);
+  ProcessResult r = run_fluxion({"check", "--model", model.string(), "--method", "ig", "--input",
+                                 (dir.path / "x.npy").string(), "--target", "1"});
+  REQUIRE_MESSAGE(r.exit_code == 0, r.err);
+  // the largest |f_1(x) − f_1(0)| over the two examples, from the closed form
+  auto f1 = [](const double* x) {
+    double y = kB[1];
+    for (std::size_t h = 0; h < 4; ++h) {
+      double z = kC[h];
+      for (std::size_t i = 0; i < 3; ++i) z += kV[h][i] * x[i];
+      y += kW[1][h] * std::tanh(z);
+    }
+    return y;
+  };
+  const double zero[3] = {0, 0, 0};
+  double largest = 0;
+  for (std::size_t e = 0; e < 2; ++e) largest = std::max(largest, std::abs(f1(&kX(e, 0)) - f1(zero)));
+  const std::string key = "largest |f(x) - f(reference)| = ";
+  const auto at = r.out.find(key);
+  REQUIRE_MESSAGE(at != std::string::npos, r.out);
+  const double printed = std::stod(r.out.substr(at + key.size()));
+  CHECK(std::abs(printed - largest) <= 5e-4 * largest);  // printed with 4 significant digits
+  CHECK(r.out.find("completeness") != std::string::npos);
+  // two quadrature nodes cannot reach a 1e-6 gap on this curved path: the gate fails with exit 3
+  ProcessResult gate = run_fluxion({"check", "--model", model.string(), "--method", "ig", "--input",
+                                    (dir.path / "x.npy").string(), "--target", "1", "--steps", "2", "--tolerance", "1e-6"});
+  CHECK(gate.exit_code == 3);
+  CHECK(gate.err.find("completeness gap") != std::string::npos);
+}
