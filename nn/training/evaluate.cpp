@@ -8,22 +8,41 @@
 namespace fluxion {
 
 template <class T>
-Tensor<T> predict_logits(Sequential<T>& model, const Tensor<T>& inputs, std::size_t batch_size) {
+Tensor<T> predict_logits(const Function<T>& model, const Tensor<T>& inputs, std::size_t batch_size) {
   if (batch_size == 0) throw ArgumentError("predict_logits: batch_size must be >= 1");
-  const bool was_training = model.training();
-  model.eval();
   NoGradGuard no_graph;
   const std::size_t n = inputs.shape()[0];
-  Tensor<T> logits;
+  Tensor<T> outputs;
+  std::size_t per_example = 0;
   for (std::size_t start = 0; start < n; start += batch_size) {
     std::vector<std::size_t> index;
     for (std::size_t i = start; i < std::min(n, start + batch_size); ++i) index.push_back(i);
-    Var<T> z = model.forward(Var<T>(gather_examples(inputs, index)));
-    if (z.rank() != 2) throw ShapeError("predict_logits: the model must output [N, classes], got " + shape_str(z.shape()));
-    if (start == 0) logits = Tensor<T>(Shape{n, z.shape()[1]});
-    std::copy(z.value().begin(), z.value().end(), logits.data() + start * z.shape()[1]);
+    Var<T> z = model(Var<T>(gather_examples(inputs, index)));
+    if (start == 0) {
+      Shape shape = z.shape();
+      shape[0] = n;
+      outputs = Tensor<T>::from_shape(shape);
+      per_example = z.value().size() / index.size();
+    }
+    std::copy(z.value().begin(), z.value().end(), outputs.data() + start * per_example);
+  }
+  return outputs;
+}
+
+template <class T>
+Tensor<T> predict_logits(Sequential<T>& model, const Tensor<T>& inputs, std::size_t batch_size) {
+  const bool was_training = model.training();
+  model.eval();
+  Tensor<T> logits;
+  try {
+    logits = predict_logits(Function<T>([&model](const Var<T>& x) { return model.forward(x); }), inputs, batch_size);
+  } catch (...) {
+    model.train(was_training);
+    throw;
   }
   model.train(was_training);
+  if (logits.dimension() != 2)
+    throw ShapeError("predict_logits: the model must output [N, classes], got " + shape_str(shape_of(logits)));
   return logits;
 }
 
@@ -57,6 +76,7 @@ Evaluation evaluate(Sequential<T>& model, const Dataset<T>& data, std::size_t ba
 
 #define FLUXION_INSTANTIATE(T)                                                               \
   template Tensor<T> predict_logits(Sequential<T>&, const Tensor<T>&, std::size_t);          \
+  template Tensor<T> predict_logits(const Function<T>&, const Tensor<T>&, std::size_t);     \
   template std::vector<std::size_t> argmax_rows(const Tensor<T>&);                           \
   template Evaluation evaluate(Sequential<T>&, const Dataset<T>&, std::size_t);
 FLUXION_INSTANTIATE(float)

@@ -16,7 +16,12 @@ struct Evaluation {
   double accuracy = 0;  // in [0, 1]
 };
 
-/// Logits [N, classes] of the whole input set, `batch_size` examples at a time.
+/// Outputs [N, ...] of any model function (a Graph's, a Sequential's) on the
+/// whole input set, `batch_size` examples at a time, without recording a graph.
+template <class T>
+Tensor<T> predict_logits(const Function<T>& model, const Tensor<T>& inputs, std::size_t batch_size = 500);
+
+/// Logits [N, classes] of the whole input set, `batch_size` examples at a time (in eval mode).
 template <class T>
 Tensor<T> predict_logits(Sequential<T>& model, const Tensor<T>& inputs, std::size_t batch_size = 500);
 

@@ -114,30 +114,6 @@ Model model_from(Sequential<double> model, std::string source) {
   return m;
 }
 
-/// A graph's outputs for `batch`, `rows` examples at a time, joined.
-template <class T>
-Tensor<T> predict_in_chunks(const Function<T>& f, const Tensor<T>& batch, std::size_t rows) {
-  const std::size_t n = batch.shape()[0], per = batch.size() / n;
-  Tensor<T> out;
-  std::size_t per_out = 0;
-  for (std::size_t start = 0; start < n; start += rows) {
-    const std::size_t count = std::min(rows, n - start);
-    Shape s = shape_of(batch);
-    s[0] = count;
-    Tensor<T> part = Tensor<T>::from_shape(s);
-    std::copy(batch.data() + start * per, batch.data() + (start + count) * per, part.data());
-    const Tensor<T> y = f(Var<T>(part)).value();
-    if (start == 0) {
-      Shape os = shape_of(y);
-      os[0] = n;
-      out = Tensor<T>::from_shape(os);
-      per_out = y.size() / count;
-    }
-    std::copy(y.data(), y.data() + y.size(), out.data() + start * per_out);
-  }
-  return out;
-}
-
 // ---------------------------------------------------------------- arrays
 
 /// The array as a Tensor<T> (one copy; Fortran or strided layouts converted).
@@ -443,7 +419,7 @@ PYBIND11_MODULE(_core, m) {
           Tensor<T> logits;
           {
             py::gil_scoped_release unlocked;
-            logits = self.is_graph() ? predict_in_chunks(self.function<T>(), batch, batch_size)
+            logits = self.is_graph() ? predict_logits(self.function<T>(), batch, batch_size)
                                      : predict_logits(self.in<T>(), batch, batch_size);
           }
           return to_array(std::move(logits));
