@@ -1,7 +1,7 @@
 // `fluxion train`: train a model on MNIST and save it as .safetensors with its
 // architecture and final test accuracy in __metadata__.
 //
-//   fluxion train --arch mlp|cnn|<JSON description>|<file.json> --epochs N --seed S --out model.safetensors
+//   fluxion train --arch mlp|cnn|resnet|<JSON description>|<file.json> --epochs N --seed S --out model.safetensors
 //                 [--data data/mnist] [--batch-size B] [--lr LR] [--optimizer adam|sgd]
 //                 [--momentum M] [--weight-decay W] [--schedule constant|cosine]
 //                 [--dtype float32|float64] [--limit N] [--resume] [--smoothing-report]
@@ -58,7 +58,7 @@ std::pair<std::string, std::string> architecture_source(const std::string& arch)
   if (inline_json || std::find(presets.begin(), presets.end(), arch) != presets.end()) return {arch, "--arch"};
   std::error_code ec;
   if (!std::filesystem::is_regular_file(arch, ec))
-    throw UsageError("--arch: '" + arch + "' is neither a preset (mlp, cnn), a JSON description nor a JSON file");
+    throw UsageError("--arch: '" + arch + "' is neither a preset (mlp, cnn, resnet), a JSON description nor a JSON file");
   const std::uintmax_t size = std::filesystem::file_size(arch, ec);
   if (ec) throw InputError(arch + ": cannot read the file size (" + ec.message() + ")");
   if (size > kMaxArchitectureFileBytes)
@@ -173,8 +173,8 @@ void run(const TrainFlags& f) {
 
 void register_train_command(CLI::App& app) {
   auto f = std::make_shared<TrainFlags>();
-  auto* cmd = app.add_subcommand("train", "Train an MLP/CNN on MNIST and save it as .safetensors");
-  cmd->add_option("--arch", f->arch, "mlp, cnn, a JSON architecture description, or a .json file holding one")
+  auto* cmd = app.add_subcommand("train", "Train an MLP, CNN or ResNet on MNIST and save it as .safetensors");
+  cmd->add_option("--arch", f->arch, "mlp, cnn, resnet, a JSON architecture description, or a .json file holding one")
       ->required();
   cmd->add_option("--out", f->out, "Output model file (.safetensors)")->required();
   cmd->add_option("--epochs", f->epochs, "Number of epochs")->capture_default_str();

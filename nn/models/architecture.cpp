@@ -12,11 +12,13 @@
 #include "nn/io/checked_reading.hpp"
 #include "autodiff/errors.hpp"
 #include "nn/modules/activations.hpp"
+#include "nn/modules/batchnorm.hpp"
 #include "nn/modules/conv2d.hpp"
 #include "nn/modules/dropout.hpp"
 #include "nn/modules/flatten.hpp"
 #include "nn/modules/linear.hpp"
 #include "nn/modules/pooling.hpp"
+#include "nn/modules/residual.hpp"
 
 namespace fluxion {
 
@@ -37,6 +39,29 @@ const char* const kCnn =
     R"({"type":"conv2d","in":16,"out":32,"kernel":5,"stride":1,"padding":0},{"type":"relu"},)"
     R"({"type":"maxpool2d","kernel":2,"stride":2},{"type":"flatten"},)"
     R"({"type":"linear","in":512,"out":128},{"type":"relu"},{"type":"linear","in":128,"out":10}]})";
+
+// A small ResNet (He et al. 2016) for 28×28 digits: a 3×3 stem, three basic
+// blocks (16 channels at 28×28, 32 at 14×14, 64 at 7×7; the last two halve the
+// size with stride 2 and project the shortcut with a 1×1 conv + BatchNorm),
+// global average pooling and one linear layer. Convolutions before a
+// BatchNorm have no bias (the BatchNorm's β takes its place), as in torchvision.
+#define FLUXION_CONV_BN(in, out, kernel, stride, padding)                                                         \
+  R"({"type":"conv2d","in":)" #in R"(,"out":)" #out R"(,"kernel":)" #kernel R"(,"stride":)" #stride               \
+  R"(,"padding":)" #padding R"(,"bias":false},{"type":"batchnorm2d","channels":)" #out "}"
+const char* const kResnet =
+    R"({"input_shape":[1,28,28],"layers":[)"
+    FLUXION_CONV_BN(1, 16, 3, 1, 1) R"(,{"type":"relu"},)"
+    R"({"type":"residual","body":[)" FLUXION_CONV_BN(16, 16, 3, 1, 1) R"(,{"type":"relu"},)"
+    FLUXION_CONV_BN(16, 16, 3, 1, 1) R"(],"shortcut":[]},{"type":"relu"},)"
+    R"({"type":"residual","body":[)" FLUXION_CONV_BN(16, 32, 3, 2, 1) R"(,{"type":"relu"},)"
+    FLUXION_CONV_BN(32, 32, 3, 1, 1) R"(],"shortcut":[)" FLUXION_CONV_BN(16, 32, 1, 2, 0) R"(]},{"type":"relu"},)"
+    R"({"type":"residual","body":[)" FLUXION_CONV_BN(32, 64, 3, 2, 1) R"(,{"type":"relu"},)"
+    FLUXION_CONV_BN(64, 64, 3, 1, 1) R"(],"shortcut":[)" FLUXION_CONV_BN(32, 64, 1, 2, 0) R"(]},{"type":"relu"},)"
+    R"({"type":"global_avgpool2d"},{"type":"linear","in":64,"out":10}]})";
+#undef FLUXION_CONV_BN
+
+// Residual blocks may nest (a block inside a block's body) at most this deep.
+constexpr std::size_t kMaxNesting = 8;
 
 constexpr std::uint64_t kMaxFieldValue = std::uint64_t{1} << 31;       // in, out, kernel, stride, padding
 constexpr std::uint64_t kMaxModelParameters = std::uint64_t{1} << 31;  // summed over all layers
@@ -75,9 +100,12 @@ std::string printable(const std::string& text) {
 struct LayerSpec {
   std::string type;
   std::size_t in = 0, out = 0, kernel = 0, stride = 0, padding = 0;  // as the type uses them
+  std::size_t groups = 1;  // conv2d
   bool bias = true;
-  double beta = 1.0;  // softplus
-  double p = 0.5;     // dropout
+  double beta = 1.0;      // softplus
+  double p = 0.5;         // dropout
+  double eps = 1e-5, momentum = 0.1;  // batchnorm2d
+  std::vector<LayerSpec> body, shortcut;  // residual
   std::string where;  // "<source>: layer <i> (<type>)", for errors
 };
 
@@ -117,6 +145,7 @@ class LayerFields {
       if (it.key() != "type" && !used_.count(it.key())) fail("has an unknown field \"" + printable(it.key()) + "\"");
   }
   [[noreturn]] void fail(const std::string& problem) const { throw InputError(where_ + " " + problem); }
+  void mark_used(const char* key) { used_.insert(key); }
   /// The value of field `key` as an error message shows it.
   std::string shown_field(const char* key) const { return entry_.contains(key) ? shown(entry_.at(key)) : "nothing"; }
 
@@ -160,6 +189,24 @@ void read_conv2d(LayerFields& f, LayerSpec& s) {
   s.stride = f.positive_or("stride", 1);
   s.padding = f.non_negative_or("padding", 0);
   s.bias = f.flag_or("bias", true);
+  s.groups = f.positive_or("groups", 1);
+  if (s.in % s.groups != 0 || s.out % s.groups != 0)
+    f.fail("is invalid: groups " + std::to_string(s.groups) + " must divide both in (" + std::to_string(s.in) +
+           ") and out (" + std::to_string(s.out) + ")");
+}
+void read_batchnorm(LayerFields& f, LayerSpec& s) {
+  s.out = f.positive("channels");
+  s.eps = f.number_or("eps", 1e-5);
+  s.momentum = f.number_or("momentum", 0.1);
+  if (!(s.eps > 0 && s.eps <= 1)) f.fail("is invalid: eps must be a number in (0, 1], got " + f.shown_field("eps"));
+  if (!(s.momentum >= 0 && s.momentum <= 1))
+    f.fail("is invalid: momentum must be a number in [0, 1], got " + f.shown_field("momentum"));
+}
+// A residual block's two layer lists are read by parse_layers (below), which
+// recurses; this reader only marks the fields as known.
+void read_residual(LayerFields& f, LayerSpec&) {
+  f.mark_used("body");
+  f.mark_used("shortcut");
 }
 void read_pool(LayerFields& f, LayerSpec& s) {
   s.kernel = f.positive("kernel");
@@ -181,13 +228,16 @@ struct As {};
 template <class T>
 using LayerFactory = std::shared_ptr<Module<T>> (*)(As<T>, const LayerSpec&, std::mt19937_64&);
 
+/// The tensors one layer holds: parameters then buffers, under their
+/// unprefixed state_dict names, with their shapes.
+using LayerState = std::vector<ParameterSpec>;
+
 /// One kind of layer: its "type" in the description, how its fields are
-/// read, the shape of its weight (nullptr: no parameters; a bias, when the
-/// layer has one, is [out]) and how the module is built.
+/// read, the tensors it holds (nullptr: none) and how the module is built.
 struct LayerKind {
   const char* type;
   void (*read)(LayerFields&, LayerSpec&);
-  Shape (*weight_shape)(const LayerSpec&);
+  LayerState (*state)(const LayerSpec&);
   LayerFactory<float> make_float;
   LayerFactory<double> make_double;
 
@@ -203,8 +253,28 @@ struct LayerKind {
 /// A table row: the generic `factory` is instantiated for both precisions.
 template <class Factory>
 constexpr LayerKind kind(const char* type, void (*read)(LayerFields&, LayerSpec&),
-                         Shape (*weight_shape)(const LayerSpec&), Factory factory) {
-  return {type, read, weight_shape, factory, factory};
+                         LayerState (*state)(const LayerSpec&), Factory factory) {
+  return {type, read, state, factory, factory};
+}
+
+/// A weight of `shape` and, when the layer has one, a bias [out].
+LayerState weight_and_bias(const LayerSpec& s, Shape weight) {
+  LayerState state{{"weight", std::move(weight)}};
+  if (s.bias) state.push_back({"bias", {s.out}});
+  return state;
+}
+LayerState batchnorm_state(const LayerSpec& s) {
+  return {{"weight", {s.out}}, {"bias", {s.out}}, {"running_mean", {s.out}}, {"running_var", {s.out}}};
+}
+LayerState residual_state(const LayerSpec& s);  // its paths' layers' states, prefixed (below)
+
+template <class T>
+std::shared_ptr<Module<T>> make_layer(const LayerSpec& spec, std::mt19937_64& rng);
+template <class T>
+Sequential<T> make_path(const std::vector<LayerSpec>& layers, std::mt19937_64& rng) {
+  std::vector<std::shared_ptr<Module<T>>> built;
+  for (const LayerSpec& l : layers) built.push_back(make_layer<T>(l, rng));
+  return Sequential<T>(std::move(built), {});
 }
 
 template <class T>
@@ -214,13 +284,24 @@ using Rng = std::mt19937_64;
 // Every layer kind a description may name, in the order the error message
 // lists them. A new layer is one row here (and its module in nn/modules).
 const LayerKind kLayerKinds[] = {
-    kind("linear", read_linear, [](const LayerSpec& s) { return Shape{s.out, s.in}; },
+    kind("linear", read_linear, [](const LayerSpec& s) { return weight_and_bias(s, {s.out, s.in}); },
          []<class T>(As<T>, const LayerSpec& s, Rng& rng) -> Layer<T> {
            return std::make_shared<Linear<T>>(s.in, s.out, rng, s.bias);
          }),
-    kind("conv2d", read_conv2d, [](const LayerSpec& s) { return Shape{s.out, s.in, s.kernel, s.kernel}; },
+    kind("conv2d", read_conv2d,
+         [](const LayerSpec& s) { return weight_and_bias(s, {s.out, s.in / s.groups, s.kernel, s.kernel}); },
          []<class T>(As<T>, const LayerSpec& s, Rng& rng) -> Layer<T> {
-           return std::make_shared<Conv2d<T>>(s.in, s.out, s.kernel, rng, s.stride, s.padding, s.bias);
+           return std::make_shared<Conv2d<T>>(s.in, s.out, s.kernel, rng, s.stride, s.padding, s.bias, s.groups);
+         }),
+    kind("batchnorm2d", read_batchnorm, batchnorm_state,
+         []<class T>(As<T>, const LayerSpec& s, Rng&) -> Layer<T> {
+           return std::make_shared<BatchNorm2d<T>>(s.out, s.eps, s.momentum);
+         }),
+    kind("residual", read_residual, residual_state,
+         []<class T>(As<T>, const LayerSpec& s, Rng& rng) -> Layer<T> {
+           Sequential<T> body = make_path<T>(s.body, rng);  // body first: the order the weights are drawn in
+           Sequential<T> shortcut = make_path<T>(s.shortcut, rng);
+           return std::make_shared<Residual<T>>(std::move(body), std::move(shortcut));
          }),
     kind("maxpool2d", read_pool, nullptr,
          []<class T>(As<T>, const LayerSpec& s, Rng&) -> Layer<T> {
@@ -230,6 +311,8 @@ const LayerKind kLayerKinds[] = {
          []<class T>(As<T>, const LayerSpec& s, Rng&) -> Layer<T> {
            return std::make_shared<AvgPool2d<T>>(s.kernel, s.stride);
          }),
+    kind("global_avgpool2d", read_nothing, nullptr,
+         []<class T>(As<T>, const LayerSpec&, Rng&) -> Layer<T> { return std::make_shared<GlobalAvgPool2d<T>>(); }),
     kind("flatten", read_nothing, nullptr,
          []<class T>(As<T>, const LayerSpec&, Rng&) -> Layer<T> { return std::make_shared<Flatten<T>>(); }),
     kind("relu", read_nothing, nullptr,
@@ -261,8 +344,10 @@ std::string known_layer_types() {
 
 // ---------------------------------------------------------------- reading a description
 
-LayerSpec parse_layer(const json& entry, std::size_t index, const std::string& source) {
-  const std::string where = source + ": layer " + std::to_string(index);
+std::vector<LayerSpec> parse_layers(const json& entries, const std::string& where_prefix, std::size_t depth);
+
+/// One layer entry; `where` is "<source>: layer <i>" (nested: "… layer 3 (residual) body layer 1").
+LayerSpec parse_layer(const json& entry, const std::string& where, std::size_t depth) {
   if (!entry.is_object() || !entry.contains("type") || !entry["type"].is_string())
     throw InputError(where + " must be an object with a string field \"type\"");
   LayerSpec spec;
@@ -274,7 +359,24 @@ LayerSpec parse_layer(const json& entry, std::size_t index, const std::string& s
   LayerFields f(entry, spec.where);
   kind->read(f, spec);
   f.check_no_unknown_fields();
+  if (spec.type == "residual") {
+    if (depth >= kMaxNesting)
+      f.fail("nests residual blocks more than " + std::to_string(kMaxNesting) + " deep");
+    if (!entry.contains("body") || !entry["body"].is_array() || entry["body"].empty())
+      f.fail("needs a non-empty \"body\" array of layers");
+    if (entry.contains("shortcut") && !entry["shortcut"].is_array())
+      f.fail("field \"shortcut\" must be an array of layers (empty: the identity)");
+    spec.body = parse_layers(entry["body"], spec.where + " body", depth + 1);
+    if (entry.contains("shortcut")) spec.shortcut = parse_layers(entry["shortcut"], spec.where + " shortcut", depth + 1);
+  }
   return spec;
+}
+
+std::vector<LayerSpec> parse_layers(const json& entries, const std::string& where_prefix, std::size_t depth) {
+  std::vector<LayerSpec> layers;
+  for (std::size_t i = 0; i < entries.size(); ++i)
+    layers.push_back(parse_layer(entries[i], where_prefix + " layer " + std::to_string(i), depth));
+  return layers;
 }
 
 ArchitectureSpec parse_description(const std::string& description, const std::string& source) {
@@ -285,7 +387,7 @@ ArchitectureSpec parse_description(const std::string& description, const std::st
     doc = json::parse(is_preset ? preset_description(description) : description);
   } catch (const json::exception&) {  // a syntax error, or a number beyond double's range (1e400)
     throw InputError(source + ": \"" + printable(description) +
-                     "\" is neither a preset (mlp, cnn) nor valid JSON");
+                     "\" is neither a preset (mlp, cnn, resnet) nor valid JSON");
   }
   if (!doc.is_object()) throw InputError(source + ": the description must be a JSON object");
   for (auto it = doc.begin(); it != doc.end(); ++it)
@@ -305,18 +407,29 @@ ArchitectureSpec parse_description(const std::string& description, const std::st
       throw InputError(source + ": \"input_shape\" entries must be integers >= 1, got " + shown(d));
     spec.input_shape.push_back(d.get<std::size_t>());
   }
-  for (std::size_t i = 0; i < doc["layers"].size(); ++i)
-    spec.layers.push_back(parse_layer(doc["layers"][i], i, source));
+  spec.layers = parse_layers(doc["layers"], source + ":", 0);
   return spec;
 }
 
-/// The parameter tensors layer `index` will hold (state_dict names and shapes).
-std::vector<ParameterSpec> layer_parameters(const LayerSpec& layer, std::size_t index) {
+/// The tensors a layer will hold (unprefixed state_dict names and shapes).
+LayerState layer_state(const LayerSpec& layer) {
   const LayerKind& kind = *find_layer_kind(layer.type);  // parse_layer admitted only known types
-  if (!kind.weight_shape) return {};
-  const std::string prefix = std::to_string(index) + ".";
-  std::vector<ParameterSpec> params{{prefix + "weight", kind.weight_shape(layer)}};
-  if (layer.bias) params.push_back({prefix + "bias", {layer.out}});
+  return kind.state ? kind.state(layer) : LayerState{};
+}
+
+LayerState residual_state(const LayerSpec& s) {
+  LayerState state;
+  for (const auto& [path, layers] : {std::pair{"body.", &s.body}, std::pair{"shortcut.", &s.shortcut}})
+    for (std::size_t i = 0; i < layers->size(); ++i)
+      for (ParameterSpec& p : layer_state((*layers)[i]))
+        state.push_back({path + std::to_string(i) + "." + p.name, std::move(p.shape)});
+  return state;
+}
+
+/// The tensors layer `index` will hold, with their state_dict names ("3.weight").
+std::vector<ParameterSpec> layer_parameters(const LayerSpec& layer, std::size_t index) {
+  std::vector<ParameterSpec> params;
+  for (ParameterSpec& p : layer_state(layer)) params.push_back({std::to_string(index) + "." + p.name, std::move(p.shape)});
   return params;
 }
 
@@ -342,6 +455,7 @@ std::vector<ParameterSpec> parameters_of(const ArchitectureSpec& spec) {
 
 template <class T>
 std::shared_ptr<Module<T>> make_layer(const LayerSpec& spec, std::mt19937_64& rng) {
+  if (spec.type == "residual") return find_layer_kind(spec.type)->make<T>(spec, rng);  // its layers name themselves
   try {
     return find_layer_kind(spec.type)->make<T>(spec, rng);  // parse_layer admitted only known types
   } catch (const ShapeError& e) {
@@ -353,12 +467,13 @@ std::shared_ptr<Module<T>> make_layer(const LayerSpec& spec, std::mt19937_64& rn
 
 }  // namespace
 
-std::vector<std::string> preset_names() { return {"mlp", "cnn"}; }
+std::vector<std::string> preset_names() { return {"mlp", "cnn", "resnet"}; }
 
 std::string preset_description(const std::string& name) {
   if (name == "mlp") return kMlp;
   if (name == "cnn") return kCnn;
-  throw InputError("unknown model preset \"" + name + "\" (known: mlp, cnn)");
+  if (name == "resnet") return kResnet;
+  throw InputError("unknown model preset \"" + name + "\" (known: mlp, cnn, resnet)");
 }
 
 std::vector<ParameterSpec> described_parameters(const std::string& description, const std::string& source) {

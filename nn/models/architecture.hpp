@@ -12,10 +12,14 @@
 //      {"type": "linear", "in": 512, "out": 128},
 //      {"type": "softplus", "beta": 10},
 //      {"type": "tanh"}, {"type": "sigmoid"},
-//      {"type": "dropout", "p": 0.5}]}
+//      {"type": "dropout", "p": 0.5},
+//      {"type": "batchnorm2d", "channels": 16},            eps 1e-5, momentum 0.1 by default
+//      {"type": "residual", "body": [layers...], "shortcut": [layers...]},   y = body(x) + shortcut(x)
+//      {"type": "global_avgpool2d"}]}                        [C, H, W] → [C]
 //
 // Optional fields: "stride" (conv2d: 1; pools: = kernel), "padding" (0),
-// "bias" (true) on conv2d/linear, "beta" (1) on softplus, "p" (0.5) on
+// "bias" (true) on conv2d/linear, "groups" (1) on conv2d, "eps"/"momentum"
+// on batchnorm2d, "shortcut" ([] = the identity) on residual, "beta" (1) on softplus, "p" (0.5) on
 // dropout, and a top-level "dtype" ("float32" | "float64") that model files
 // use to state how their tensors are stored. Unknown types or fields are
 // errors (a typo must not silently change the model). A description comes
@@ -30,7 +34,16 @@
 //         → maxpool 2 → flatten (32·4·4 = 512) → linear 512→128 → relu
 //         → linear 128→10                      (parameters 0.*, 3.*, 7.*, 9.*)
 //
-// Both presets take NCHW input [N, 1, 28, 28], so attribution code treats
+//   resnet [1,28,28] → conv 3×3 1→16 → bn → relu
+//         → block(16, 28×28, identity shortcut) → relu
+//         → block(32, 14×14, stride 2, 1×1-conv+bn shortcut) → relu
+//         → block(64, 7×7, stride 2, 1×1-conv+bn shortcut) → relu
+//         → global_avgpool2d → linear 64→10
+//         A block's body is conv 3×3 → bn → relu → conv 3×3 → bn; convs
+//         before a bn have no bias. 77,754 parameters and 672 running
+//         statistics (parameters 0.*, 1.*, 3.*, 5.*, 7.*, 10.*).
+//
+// All presets take NCHW input [N, 1, 28, 28], so attribution code treats
 // them alike. build_model(describe_model(m)) rebuilds m's architecture.
 #pragma once
 
@@ -42,7 +55,7 @@
 
 namespace fluxion {
 
-/// The preset names ("mlp", "cnn").
+/// The preset names ("mlp", "cnn", "resnet").
 std::vector<std::string> preset_names();
 
 /// The JSON description of a preset; InputError for an unknown name.

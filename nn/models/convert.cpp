@@ -7,8 +7,8 @@ namespace fluxion {
 template <class To, class From>
 Sequential<To> convert_model(const Sequential<From>& model) {
   Sequential<To> out = build_model<To>(describe_model(model), 0, "convert_model");
-  auto src = model.named_parameters();
-  auto dst = out.named_parameters();
+  auto src = named_state(model);  // parameters and buffers (running statistics)
+  auto dst = named_state(out);
   for (std::size_t i = 0; i < src.size(); ++i) dst[i].value.assign(xt::cast<To>(src[i].value.value()));
   return out;
 }

@@ -27,7 +27,7 @@ bool starts_with(const std::string& s, const std::string& prefix) {
 template <class T>
 std::map<std::string, Tensor<double>> parameter_tensors(const Sequential<T>& model) {
   std::map<std::string, Tensor<double>> out;
-  for (const auto& p : model.named_parameters()) out[p.name] = xt::cast<double>(p.value.value());
+  for (const auto& p : named_state(model)) out[p.name] = xt::cast<double>(p.value.value());  // + buffers
   return out;
 }
 
@@ -107,7 +107,7 @@ Sequential<T> model_from_file(const SafetensorsFile& file, const std::string& so
 template <class T>
 void assign_parameters(Sequential<T>& model, const SafetensorsFile& file, const std::filesystem::path& path,
                        const std::string& ignore_prefix) {
-  auto params = model.named_parameters();
+  auto params = named_state(model);  // parameters and buffers (running statistics)
   std::vector<ParameterSpec> wanted;
   for (const auto& p : params) wanted.push_back({p.name, p.value.shape()});
   // Validate everything first, assign afterwards: a bad file changes nothing.

@@ -46,14 +46,14 @@ template <class T>
 Sequential<T> parse_model(std::string_view bytes, const std::string& source);
 std::map<std::string, std::string> parse_model_metadata(std::string_view bytes, const std::string& source);
 
-/// Overwrites `model`'s parameters with the tensors of `file` (read from
+/// Overwrites `model`'s parameters and buffers with the tensors of `file` (read from
 /// `path`, named in errors). Tensors whose name starts with `ignore_prefix`
 /// (non-empty) are skipped, e.g. the optimizer state in a checkpoint.
 template <class T>
 void assign_parameters(Sequential<T>& model, const SafetensorsFile& file, const std::filesystem::path& path,
                        const std::string& ignore_prefix = "");
 
-/// Parameter tensors of `model` by state_dict name, widened to double
+/// Parameter and buffer tensors of `model` (named_state) by state_dict name, widened to double
 /// (exactly) for write_safetensors.
 template <class T>
 std::map<std::string, Tensor<double>> parameter_tensors(const Sequential<T>& model);

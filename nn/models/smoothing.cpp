@@ -3,6 +3,7 @@
 #include "autodiff/errors.hpp"
 #include "nn/modules/activations.hpp"
 #include "nn/modules/linear.hpp"
+#include "nn/modules/residual.hpp"
 
 namespace fluxion {
 
@@ -14,6 +15,9 @@ Sequential<T> smooth(const Sequential<T>& model, T beta) {
       auto soft = std::make_shared<SoftPlus<T>>(beta);
       soft->train(l->training());
       layers.push_back(soft);
+    } else if (const auto* block = dynamic_cast<const Residual<T>*>(l.get())) {
+      // smooth both paths (the ReLUs inside a block too), sharing their weights
+      layers.push_back(std::make_shared<Residual<T>>(smooth(block->body(), beta), smooth(block->shortcut(), beta)));
     } else {
       layers.push_back(l);  // shared: same weights
     }

@@ -11,14 +11,21 @@ namespace fluxion {
 
 template <class T>
 Conv2d<T>::Conv2d(std::size_t in_channels, std::size_t out_channels, std::size_t kernel, std::mt19937_64& rng,
-                  std::size_t stride, std::size_t padding, bool bias)
-    : in_(in_channels), out_(out_channels), kernel_(kernel), params_{stride, padding} {
-  if (in_ == 0 || out_ == 0 || kernel_ == 0 || stride == 0)
-    throw ArgumentError("conv2d: in, out, kernel and stride must be >= 1");
+                  std::size_t stride, std::size_t padding, bool bias, std::size_t groups)
+    : in_(in_channels), out_(out_channels), kernel_(kernel), stride_(stride), padding_(padding), groups_(groups),
+      params_{stride, padding} {
+  if (in_ == 0 || out_ == 0 || kernel_ == 0 || stride == 0 || groups_ == 0)
+    throw ArgumentError("conv2d: in, out, kernel, stride and groups must be >= 1");
   if (padding > kMaxLayerElements) throw ArgumentError("conv2d: padding " + std::to_string(padding) + " is above 2^31");
-  checked_element_count({out_, in_, kernel_, kernel_}, "conv2d: the weight");
-  T bound = static_cast<T>(default_init_bound(in_ * kernel_ * kernel_));
-  weight_ = Var<T>(uniform_tensor<T>({out_, in_, kernel_, kernel_}, bound, rng));
+  if (in_ % groups_ != 0 || out_ % groups_ != 0)
+    throw ArgumentError("conv2d: groups " + std::to_string(groups_) + " must divide both in (" + std::to_string(in_) +
+                        ") and out (" + std::to_string(out_) + ")");
+  // One group keeps the plain form (its kernels are the tuned ones); more use the general one.
+  if (groups_ > 1) params_ = kernels::Conv2dParams::make({stride, stride}, {padding, padding, padding, padding}, {1, 1}, groups_);
+  const std::size_t in_per_group = in_ / groups_;
+  checked_element_count({out_, in_per_group, kernel_, kernel_}, "conv2d: the weight");
+  T bound = static_cast<T>(default_init_bound(in_per_group * kernel_ * kernel_));
+  weight_ = Var<T>(uniform_tensor<T>({out_, in_per_group, kernel_, kernel_}, bound, rng));
   if (bias) bias_ = Var<T>(uniform_tensor<T>({out_}, bound, rng));
 }
 
@@ -35,8 +42,9 @@ template <class T>
 nlohmann::json Conv2d<T>::describe() const {
   nlohmann::json j{{"type", "conv2d"},          {"in", in_},
                    {"out", out_},               {"kernel", kernel_},
-                   {"stride", params_.stride},  {"padding", params_.padding}};
+                   {"stride", stride_},         {"padding", padding_}};
   if (!has_bias()) j["bias"] = false;
+  if (groups_ > 1) j["groups"] = groups_;
   return j;
 }
 

@@ -12,6 +12,12 @@
 //   train  parameters require grad, `backward(loss)` fills their .grad();
 //          Dropout drops units.
 // Models built from a description or loaded from a file start in eval mode.
+//
+// Buffers. Some layers keep state that is not trained by gradients but is
+// part of the model (BatchNorm's running mean and variance): `named_buffers()`
+// lists it under PyTorch's state_dict names ("running_mean"). Buffers never
+// require grad; they are saved, loaded and checkpointed with the parameters
+// (named_state), and only the optimizer ignores them.
 #pragma once
 
 #include <string>
@@ -52,6 +58,9 @@ class Module {
   /// Parameters with their state_dict names (none for parameter-free layers).
   virtual std::vector<NamedParameter<T>> named_parameters() const { return {}; }
 
+  /// Non-trained state with its state_dict names (none for most layers).
+  virtual std::vector<NamedParameter<T>> named_buffers() const { return {}; }
+
   /// Switch between training and evaluation mode (see the file comment).
   virtual void train(bool on = true) {
     training_ = on;
@@ -63,5 +72,14 @@ class Module {
  protected:
   bool training_ = false;
 };
+
+/// Everything a model file holds: the parameters, then the buffers — the
+/// keys of PyTorch's state_dict (without num_batches_tracked, see batchnorm.hpp).
+template <class T>
+std::vector<NamedParameter<T>> named_state(const Module<T>& module) {
+  std::vector<NamedParameter<T>> all = module.named_parameters();
+  for (auto& b : module.named_buffers()) all.push_back(std::move(b));
+  return all;
+}
 
 }  // namespace fluxion

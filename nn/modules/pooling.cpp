@@ -68,6 +68,26 @@ Shape AvgPool2d<T>::output_shape(const Shape& input) const {
 template class MaxPool2d<float>;
 template class MaxPool2d<double>;
 template class AvgPool2d<float>;
+template <class T>
+Var<T> GlobalAvgPool2d<T>::forward(const Var<T>& x) {
+  if (x.rank() != 4) throw ShapeError("global_avgpool2d: expected input [N, C, H, W], got " + shape_str(x.shape()));
+  return mean(x, {2, 3});  // [N, C]
+}
+
+template <class T>
+nlohmann::json GlobalAvgPool2d<T>::describe() const {
+  return {{"type", "global_avgpool2d"}};
+}
+
+template <class T>
+Shape GlobalAvgPool2d<T>::output_shape(const Shape& input) const {
+  if (input.size() != 3)
+    throw ShapeError("global_avgpool2d: takes examples of shape [C, H, W], got " + shape_str(input));
+  return {input[0]};
+}
+
 template class AvgPool2d<double>;
+template class GlobalAvgPool2d<float>;
+template class GlobalAvgPool2d<double>;
 
 }  // namespace fluxion

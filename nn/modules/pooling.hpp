@@ -5,6 +5,7 @@
 //     avg:  y[n, c, i, j] = (1/k²) Σ_{u,v < k} x[n, c, i·s + u, j·s + v]
 //
 // Output size ⌊(H − k)/s⌋ + 1. No parameters.
+// GlobalAvgPool2d (below) averages each channel's whole map.
 #pragma once
 
 #include "autodiff/pool_kernels.hpp"
@@ -38,6 +39,18 @@ class AvgPool2d : public Module<T> {
 
  private:
   kernels::PoolParams params_;
+};
+
+/// Global average pooling, as torch.nn.AdaptiveAvgPool2d(1) followed by
+/// Flatten: y[n, c] = (1/(H·W)) Σ_{i,j} x[n, c, i, j]; [N, C, H, W] → [N, C].
+/// (ONNX: GlobalAveragePool, then Flatten.) No parameters.
+template <class T>
+class GlobalAvgPool2d : public Module<T> {
+ public:
+  Var<T> forward(const Var<T>& x) override;
+  std::string type() const override { return "global_avgpool2d"; }
+  nlohmann::json describe() const override;
+  Shape output_shape(const Shape& input) const override;
 };
 
 }  // namespace fluxion

@@ -62,6 +62,14 @@ std::vector<NamedParameter<T>> Sequential<T>::named_parameters() const {
 }
 
 template <class T>
+std::vector<NamedParameter<T>> Sequential<T>::named_buffers() const {
+  std::vector<NamedParameter<T>> all;
+  for (std::size_t i = 0; i < layers_.size(); ++i)
+    for (auto& b : layers_[i]->named_buffers()) all.push_back({std::to_string(i) + "." + b.name, b.value});
+  return all;
+}
+
+template <class T>
 void Sequential<T>::train(bool on) {
   this->training_ = on;
   for (auto& l : layers_) l->train(on);

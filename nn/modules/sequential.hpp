@@ -38,6 +38,7 @@ class Sequential : public Module<T> {
   nlohmann::json describe() const override;
   Shape output_shape(const Shape& input) const override;
   std::vector<NamedParameter<T>> named_parameters() const override;
+  std::vector<NamedParameter<T>> named_buffers() const override;
   void train(bool on = true) override;
 
   std::size_t size() const { return layers_.size(); }

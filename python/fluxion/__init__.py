@@ -27,7 +27,7 @@ from . import _core
 from ._core import ArgumentError, Error, FileError, Model
 
 __all__ = ["Error", "ArgumentError", "FileError", "GateError", "Model", "load_model", "build_model", "save_model",
-           "from_torch", "smooth", "explain", "interactions", "check", "deletion_insertion", "methods", "train"]
+           "from_torch", "smooth", "explain", "interactions", "check", "deletion_insertion", "methods", "train", "train_step"]
 
 
 class GateError(Error, AssertionError):
@@ -42,7 +42,7 @@ def load_model(path):
 
 
 def build_model(description="mlp", seed=0):
-    """A freshly initialised model: a preset name ("mlp", "cnn") or an architecture description (JSON text)."""
+    """A freshly initialised model: a preset name ("mlp", "cnn", "resnet") or an architecture description (JSON text)."""
     return _core.build_model(description, int(seed))
 
 
@@ -217,11 +217,24 @@ def train(model, data="data/mnist", epochs=10, batch_size=128, lr=1e-3, optimize
     return _core.train(model, str(data), int(epochs), int(batch_size), float(lr), optimizer, int(seed), int(limit))
 
 
+def train_step(model, x, labels, lr=0.0):
+    """One step of plain gradient descent on a batch, in float64: returns (loss, gradients).
+
+    loss = mean cross-entropy of model(x) against `labels` before the step, gradients = {name: dL/dθ};
+    then θ ← θ − lr·gradients. The step runs in training mode, so BatchNorm layers normalise with the
+    batch's own statistics and update their running ones (read them with model.parameters()), as
+    torch's model.train(); optimizer.step() would.
+    """
+    labels = [int(v) for v in _np.asarray(labels).reshape(-1)]
+    return _core.train_step(model, _as_array(x, "x"), labels, float(lr))
+
+
 def from_torch(module, example_input=None):
     """A Fluxion model with the weights of a torch.nn.Sequential of supported layers.
 
-    Supported: Flatten, Linear, Conv2d (square kernel, one stride and padding), MaxPool2d, AvgPool2d, ReLU,
-    Softplus, Tanh, Sigmoid, Dropout. `example_input` is a batch [N, ...] as the module takes it; its
+    Supported: Flatten, Linear, Conv2d (square kernel, one stride and padding, groups), BatchNorm2d (with its
+    running statistics), MaxPool2d, AvgPool2d, AdaptiveAvgPool2d(1) (global average pooling: put it before a
+    Flatten), ReLU, Softplus, Tanh, Sigmoid, Dropout. `example_input` is a batch [N, ...] as the module takes it; its
     example shape becomes the model's input shape.
     """
     import json
@@ -246,11 +259,22 @@ def from_torch(module, example_input=None):
         elif isinstance(m, nn.Linear):
             layers.append({"type": "linear", "in": m.in_features, "out": m.out_features, "bias": m.bias is not None})
         elif isinstance(m, nn.Conv2d):
-            if m.groups != 1 or single(m.dilation, "dilation", i) != 1:
-                raise ArgumentError(f"from_torch: layer {i}: grouped or dilated Conv2d is not supported")
+            if single(m.dilation, "dilation", i) != 1 or m.padding_mode != "zeros":
+                raise ArgumentError(f"from_torch: layer {i}: dilated or non-zero-padded Conv2d is not supported")
             layers.append({"type": "conv2d", "in": m.in_channels, "out": m.out_channels,
                            "kernel": single(m.kernel_size, "kernel", i), "stride": single(m.stride, "stride", i),
-                           "padding": single(m.padding, "padding", i), "bias": m.bias is not None})
+                           "padding": single(m.padding, "padding", i), "bias": m.bias is not None,
+                           "groups": int(m.groups)})
+        elif isinstance(m, nn.BatchNorm2d):
+            if not m.affine or not m.track_running_stats or m.momentum is None:
+                raise ArgumentError(f"from_torch: layer {i}: BatchNorm2d needs affine=True, track_running_stats=True "
+                                    f"and a momentum (not None)")
+            layers.append({"type": "batchnorm2d", "channels": m.num_features, "eps": float(m.eps),
+                           "momentum": float(m.momentum)})
+        elif isinstance(m, nn.AdaptiveAvgPool2d):
+            if single(m.output_size, "output_size", i) != 1:
+                raise ArgumentError(f"from_torch: layer {i}: AdaptiveAvgPool2d is supported with output size 1 only")
+            layers.append({"type": "global_avgpool2d"})
         elif isinstance(m, (nn.MaxPool2d, nn.AvgPool2d)):
             layers.append({"type": "maxpool2d" if isinstance(m, nn.MaxPool2d) else "avgpool2d",
                            "kernel": single(m.kernel_size, "kernel", i),
@@ -269,6 +293,9 @@ def from_torch(module, example_input=None):
             raise ArgumentError(f"from_torch: layer {i} ({type(m).__name__}) is not a supported layer")
         for name, p in m.named_parameters():
             params[f"{i}.{name}"] = p.detach().cpu().double().numpy()
+        for name, b in m.named_buffers():  # BatchNorm's running statistics (num_batches_tracked is not kept)
+            if name != "num_batches_tracked":
+                params[f"{i}.{name}"] = b.detach().cpu().double().numpy()
     shape = list(_as_array(example_input, "example_input").shape)
     if len(shape) < 2:
         raise ArgumentError(f"from_torch: example_input must be a batch [N, ...] as torch modules take, got shape "

@@ -32,6 +32,7 @@
 #include "attribution/method_registry.hpp"
 #include "attribution/per_example.hpp"
 #include "autodiff/errors.hpp"
+#include "autodiff/ops.hpp"
 #include "nn/models/architecture.hpp"
 #include "nn/models/convert.hpp"
 #include "nn/models/load_graph.hpp"
@@ -396,7 +397,7 @@ PYBIND11_MODULE(_core, m) {
         return params;
       })
       .def("set_parameters", [](Model& model, const py::dict& params) {
-        auto named = model.sequential("set_parameters").named_parameters();
+        auto named = named_state(model.sequential("set_parameters"));  // parameters and buffers
         if (params.size() != named.size())
           throw ArgumentError("the model has " + std::to_string(named.size()) + " parameter tensors, got " +
                               std::to_string(params.size()));
@@ -410,7 +411,7 @@ PYBIND11_MODULE(_core, m) {
           p.value.assign(v);
         }
         model.f32 = convert_model<float>(model.f64);
-      }, py::arg("params"), "Replaces every parameter tensor (a dict name -> array, as parameters() returns)")
+      }, py::arg("params"), "Replaces every parameter and buffer tensor (a dict name -> array, as parameters() returns)")
       .def("predict", [](Model& self, const py::array& x, std::size_t batch_size) -> py::array {
         auto run = [&]<class T>() -> py::array {
           bool single = false;
@@ -538,6 +539,44 @@ PYBIND11_MODULE(_core, m) {
                            py::arg("options") = options));
     }
     return rows;
+  });
+  // One step of plain gradient descent on a batch, in float64:
+  //   L = (1/N) Σ_n CE(f_θ(x_n), y_n),   g = ∇_θ L,   θ ← θ − η·g
+  // in training mode (BatchNorm normalises with the batch's statistics and
+  // updates its running ones; Dropout drops), then back to eval mode.
+  m.def("train_step", [](Model& model, const py::array& x, const std::vector<std::size_t>& labels, double lr) {
+    Sequential<double>& net = model.sequential("train_step");
+    const Tensor<double> batch = to_tensor<double>(x);
+    require_finite(batch, "x");
+    if (!(lr >= 0 && std::isfinite(lr))) throw ArgumentError("lr must be a finite number >= 0, got " + std::to_string(lr));
+    if (batch.dimension() == 0 || batch.shape()[0] != labels.size())
+      throw ArgumentError("x holds " + std::to_string(batch.dimension() ? batch.shape()[0] : 0) + " examples but " +
+                          std::to_string(labels.size()) + " labels were given");
+    const std::size_t classes = net.output_shape().empty() ? 0 : net.output_shape()[0];
+    for (std::size_t y : labels)
+      if (y >= classes) throw ArgumentError("label " + std::to_string(y) + " is not below the " + std::to_string(classes) + " classes");
+    auto parameters = net.named_parameters();
+    net.train();
+    double loss_value = 0;
+    try {
+      for (auto& p : parameters) p.value.zero_grad();
+      Var<double> loss = cross_entropy(net.forward(Var<double>(batch)), labels);
+      loss_value = loss.item();
+      backward(loss);
+    } catch (...) {
+      net.eval();
+      throw;
+    }
+    py::dict gradients;
+    for (auto& p : parameters) {
+      const Tensor<double> g = p.value.has_grad() ? p.value.grad() : Tensor<double>(xt::zeros<double>(p.value.shape()));
+      gradients[py::str(p.name)] = to_array(g);
+      p.value.assign(Tensor<double>(p.value.value() - lr * g));
+      p.value.zero_grad();
+    }
+    net.eval();
+    model.f32 = convert_model<float>(model.f64);
+    return py::make_tuple(loss_value, gradients);
   });
   m.def("train", [](Model& model, const std::string& data, std::size_t epochs, std::size_t batch_size, double lr,
                     const std::string& optimizer, std::uint64_t seed, std::size_t limit) {

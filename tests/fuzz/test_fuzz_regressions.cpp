@@ -321,7 +321,7 @@ TEST_CASE("fuzz regressions: a JSON number beyond double's range is an InputErro
   const std::string crash = R"({"mnput_shape": [4], "layers": [{"type": "softplus", "beta":1e30000}]})";
   check_rejects("fuzz-crash.json",
                 "\"{\"mnput_shape\": [4], \"layers\": [{\"type\": \"softplus\", \"beta\":...\" is neither a preset "
-                "(mlp, cnn) nor valid JSON",
+                "(mlp, cnn, resnet) nor valid JSON",
                 [&] { build_model<float>(crash, 0, "fuzz-crash.json"); });
   check_rejects("fuzz-crash.json", "nor valid JSON", [&] { described_parameters(crash, "fuzz-crash.json"); });
   // The same description inside a model file.
@@ -379,13 +379,13 @@ TEST_CASE("fuzz regressions: text echoed from a description stays one printable 
   // non-ASCII bytes are escaped, so the CLI still prints one line.
   const std::string png = "\x89PNG\r\n\x1a\n garbage"s;
   const std::string message = error_of([&] { build_model<float>(png, 0, "arch.json"); });
-  CHECK(message == "arch.json: \"\\x89PNG\\r\\n\\x1a\\n garbage\" is neither a preset (mlp, cnn) nor valid JSON");
+  CHECK(message == "arch.json: \"\\x89PNG\\r\\n\\x1a\\n garbage\" is neither a preset (mlp, cnn, resnet) nor valid JSON");
   // Keys and types from the JSON too.
   const std::string odd_key = R"({"input_shape":[4],"layers":[{"type":"re\nlu","x\ty":1}]})";
   const std::string odd = error_of([&] { build_model<float>(odd_key, 0, "arch.json"); });
   CHECK(odd ==
-        "arch.json: layer 0 has unknown type \"re\\nlu\" (known: linear, conv2d, maxpool2d, avgpool2d, "
-        "flatten, relu, softplus, tanh, sigmoid, dropout)");
+        "arch.json: layer 0 has unknown type \"re\\nlu\" (known: linear, conv2d, batchnorm2d, residual, "
+        "maxpool2d, avgpool2d, global_avgpool2d, flatten, relu, softplus, tanh, sigmoid, dropout)");
   CHECK(error_of([&] { build_model<float>(R"({"input_shape":[4],"layers":[{"type":"relu","x\ty":1}]})", 0, "a"); }) ==
         "a: layer 0 (relu) has an unknown field \"x\\ty\"");
 }
