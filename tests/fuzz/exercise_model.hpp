@@ -5,12 +5,15 @@
 #pragma once
 
 #include <algorithm>
+#include <map>
+#include <memory>
 #include <cstdint>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
 #include "nn/models/architecture.hpp"
+#include "nn/modules/residual.hpp"
 #include "tests/fuzz/fuzz_support.hpp"
 
 namespace fluxion::fuzz {
@@ -31,21 +34,25 @@ inline std::uint64_t element_count(const Shape& shape) {
   return count;
 }
 
-/// Upper bound on the work of one forward pass of one example: per layer,
-/// its larger activation times (1 + parameters + pool window).
+/// Upper bound on the work of one forward pass of one example through
+/// `layers` from `shape`: per layer, its larger activation times (1 +
+/// parameters + pool window); a residual block adds its two paths' costs.
 template <class T>
-std::uint64_t forward_cost(const Sequential<T>& model) {
+std::uint64_t forward_cost(const std::vector<std::shared_ptr<Module<T>>>& layers, Shape shape) {
   std::uint64_t cost = 0;
-  Shape shape = model.input_shape();
-  for (std::size_t i = 0; i < model.size(); ++i) {
-    const Module<T>& layer = model.layer(i);
+  for (const auto& l : layers) {
+    const Module<T>& layer = *l;
     const Shape next = layer.output_shape(shape);
     std::uint64_t per_element = 1;
-    for (const auto& p : layer.named_parameters()) per_element += element_count(p.value.shape());
+    for (const auto& p : named_state(layer)) per_element += element_count(p.value.shape());
     const nlohmann::json description = layer.describe();
     if (description.contains("kernel") && layer.named_parameters().empty()) {
       const std::uint64_t k = description["kernel"].get<std::uint64_t>();
       per_element += saturating_mul(k, k);
+    }
+    if (const auto* block = dynamic_cast<const Residual<T>*>(&layer)) {
+      cost = std::min<std::uint64_t>(UINT64_MAX - 1, cost + forward_cost(block->body().layers(), shape));
+      cost = std::min<std::uint64_t>(UINT64_MAX - 1, cost + forward_cost(block->shortcut().layers(), shape));
     }
     const std::uint64_t activation = std::max(element_count(shape), element_count(next));
     cost = std::min<std::uint64_t>(UINT64_MAX - 1, cost + saturating_mul(activation, per_element));
@@ -55,15 +62,23 @@ std::uint64_t forward_cost(const Sequential<T>& model) {
 }
 
 template <class T>
+std::uint64_t forward_cost(const Sequential<T>& model) {
+  return forward_cost(model.layers(), model.input_shape());
+}
+
+template <class T>
 void exercise_model(Sequential<T>& model, const std::vector<ParameterSpec>& described, const std::string& source) {
-  // The parameters: as described, every value touched.
-  const auto params = model.named_parameters();
-  if (params.size() != described.size()) fuzz::finding("the model's parameter count differs from the description");
-  for (std::size_t i = 0; i < params.size(); ++i) {
-    if (params[i].name != described[i].name || params[i].value.shape() != described[i].shape)
-      fuzz::finding("parameter " + params[i].name + " differs from the described " + described[i].name);
+  // The parameters and buffers: as described (by name), every value touched.
+  const auto params = named_state(model);
+  if (params.size() != described.size()) fuzz::finding("the model's tensor count differs from the description");
+  std::map<std::string, Shape> promised;
+  for (const auto& d : described) promised[d.name] = d.shape;
+  for (const auto& p : params) {
+    auto it = promised.find(p.name);
+    if (it == promised.end() || it->second != p.value.shape())
+      fuzz::finding("tensor " + p.name + " differs from the description");
     double sum = 0;
-    for (T v : params[i].value.value()) sum += static_cast<double>(v);
+    for (T v : p.value.value()) sum += static_cast<double>(v);
     (void)sum;
   }
 

@@ -162,9 +162,30 @@ EVERY_LAYER = {"input_shape": [2, 6, 6], "dtype": "float64", "layers": [
     {"type": "sigmoid"}]}
 
 
+SMALL_RESNET = {"input_shape": [2, 4, 4], "layers": [
+    {"type": "conv2d", "in": 2, "out": 4, "kernel": 3, "padding": 1, "bias": False, "groups": 2},
+    {"type": "batchnorm2d", "channels": 4, "eps": 0.001, "momentum": 0.2}, {"type": "relu"},
+    {"type": "residual", "body": [{"type": "conv2d", "in": 4, "out": 4, "kernel": 3, "padding": 1},
+                                  {"type": "batchnorm2d", "channels": 4}],
+     "shortcut": []}, {"type": "relu"},
+    {"type": "residual", "body": [{"type": "conv2d", "in": 4, "out": 2, "kernel": 3, "stride": 2, "padding": 1}],
+     "shortcut": [{"type": "conv2d", "in": 4, "out": 2, "kernel": 1, "stride": 2},
+                  {"type": "batchnorm2d", "channels": 2}]},
+    {"type": "global_avgpool2d"}, {"type": "linear", "in": 2, "out": 3}]}
+RESNET_SHAPES = {"0.weight": [4, 1, 3, 3], "1.weight": [4], "1.bias": [4], "1.running_mean": [4],
+                 "1.running_var": [4], "3.body.0.weight": [4, 4, 3, 3], "3.body.0.bias": [4],
+                 "3.body.1.weight": [4], "3.body.1.bias": [4], "3.body.1.running_mean": [4],
+                 "3.body.1.running_var": [4], "5.body.0.weight": [2, 4, 3, 3], "5.body.0.bias": [2],
+                 "5.shortcut.0.weight": [2, 4, 1, 1], "5.shortcut.0.bias": [2], "5.shortcut.1.weight": [2],
+                 "5.shortcut.1.bias": [2], "5.shortcut.1.running_mean": [2], "5.shortcut.1.running_var": [2],
+                 "7.weight": [3, 2], "7.bias": [3]}
+
+
 def make_architecture():
     write("architecture", "preset_mlp.json", "mlp")
     write("architecture", "preset_cnn.json", "cnn")
+    write("architecture", "preset_resnet.json", "resnet")
+    write("architecture", "small_resnet.json", json.dumps(SMALL_RESNET))
     write("architecture", "small_mlp.json", json.dumps(SMALL_MLP))
     write("architecture", "small_cnn.json", json.dumps(SMALL_CNN))
     write("architecture", "every_layer.json", json.dumps(EVERY_LAYER))
@@ -182,6 +203,13 @@ def make_architecture():
         "huge_input": {"input_shape": [65536, 65536, 2], "layers": [{"type": "flatten"}]},
         "pool_too_big": {"input_shape": [1, 2, 2], "layers": [{"type": "maxpool2d", "kernel": 3}]},
         "dropout_p_1": {"input_shape": [4], "layers": [{"type": "dropout", "p": 1}]},
+        "residual_paths_differ": {"input_shape": [1, 4, 4], "layers": [{"type": "residual", "body": [
+            {"type": "conv2d", "in": 1, "out": 2, "kernel": 1}]}]},
+        "residual_nested": {"input_shape": [1, 4, 4], "layers": [{"type": "residual", "body": [
+            {"type": "residual", "body": [{"type": "relu"}], "shortcut": [{"type": "tanh"}]}]}]},
+        "groups_not_dividing": {"input_shape": [3, 4, 4], "layers": [
+            {"type": "conv2d", "in": 3, "out": 4, "kernel": 1, "groups": 2}]},
+        "batchnorm_wrong_channels": {"input_shape": [3, 4, 4], "layers": [{"type": "batchnorm2d", "channels": 2}]},
     }
     for name, description in near.items():
         write("architecture", name + ".json", json.dumps(description))
@@ -221,6 +249,10 @@ def make_model_io():
     write("model_io", "mlp_f64.safetensors", model_file(dict(SMALL_MLP, dtype="float64"), MLP_SHAPES, "F64"))
     write("model_io", "cnn_f32.safetensors", model_file(SMALL_CNN, CNN_SHAPES))
     write("model_io", "every_layer_f64.safetensors", model_file(EVERY_LAYER, EVERY_SHAPES, "F64"))
+    write("model_io", "small_resnet_f64.safetensors", model_file(dict(SMALL_RESNET, dtype="float64"), RESNET_SHAPES,
+                                                                "F64"))
+    write("model_io", "resnet_missing_running_var.safetensors",
+          model_file(SMALL_RESNET, RESNET_SHAPES, drop=("1.running_var",)))
     # near-valid
     write("model_io", "missing_bias.safetensors", model_file(SMALL_MLP, MLP_SHAPES, drop=("2.bias",)))
     write("model_io", "wrong_shape.safetensors", model_file(SMALL_MLP, MLP_SHAPES, reshape={"0.weight": [4, 3]}))
