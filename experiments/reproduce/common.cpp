@@ -62,7 +62,7 @@ Dataset<double> reference_images(const Context& ctx, std::size_t count, std::uin
 }
 
 Sequential<double> load_preset(const Context& ctx, const std::string& preset) {
-  return load_model<double>(preset == "mlp" ? ctx.mlp_model : ctx.cnn_model);
+  return load_model<double>(preset == "mlp" ? ctx.mlp_model : preset == "cnn" ? ctx.cnn_model : ctx.resnet_model);
 }
 
 ExplainedOutput<double> explain_logits(const Sequential<double>& model, std::size_t batch_size) {

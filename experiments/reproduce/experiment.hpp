@@ -28,7 +28,7 @@ struct Context {
   std::function<void(const std::string&)> progress;  // one line per phase
   /// Paths of the trained MNIST presets (filled by the runner when an
   /// experiment needs MNIST; empty in smoke runs on synthetic data).
-  std::filesystem::path mlp_model, cnn_model;
+  std::filesystem::path mlp_model, cnn_model, resnet_model;
 };
 
 struct Outcome {

@@ -61,6 +61,8 @@ TrainConfig preset_recipe(const std::string& preset, Scale scale, std::uint64_t 
   c.lr = 1e-3;
   c.epochs = preset == "mlp" ? 8 : 4;
   if (scale == Scale::full) c.epochs = preset == "mlp" ? 15 : 10;
+  // resnet: ≈ 8× the cnn's work per image; 2 epochs reach ≈ 99 %, 6 the preset's 99.3 %+.
+  if (preset == "resnet") c.epochs = scale == Scale::full ? 6 : 2;
   return c;
 }
 
@@ -100,7 +102,7 @@ void train_preset(const Context& ctx, const std::string& preset, const fs::path&
 void prepare_mnist_models(Context& ctx) {
   if (ctx.scale != Scale::smoke) fetch_mnist(ctx);
   fs::create_directories(ctx.models_dir);
-  for (const std::string preset : {"mlp", "cnn"}) {
+  for (const std::string preset : {"mlp", "cnn", "resnet"}) {
     const std::string suffix = ctx.scale == Scale::smoke ? "-smoke" : "";
     const fs::path path = ctx.models_dir / (preset + suffix + ".safetensors");
     if (fs::exists(path)) {
@@ -108,7 +110,7 @@ void prepare_mnist_models(Context& ctx) {
     } else {
       train_preset(ctx, preset, path);
     }
-    (preset == "mlp" ? ctx.mlp_model : ctx.cnn_model) = path;
+    (preset == "mlp" ? ctx.mlp_model : preset == "cnn" ? ctx.cnn_model : ctx.resnet_model) = path;
   }
 }
 

@@ -200,7 +200,7 @@ nlohmann::json write_report(const Context& ctx, const nlohmann::json& env, doubl
          << " hardware threads; compiler " << env["compiler"].get<std::string>() << ".\n\n"
          << runs.markdown() << "\n";
   // The trained MNIST presets the experiments explain, with their training record.
-  for (const std::string preset : {"mlp", "cnn"}) {
+  for (const std::string preset : {"mlp", "cnn", "resnet"}) {
     const fs::path path = ctx.models_dir / (preset + (ctx.scale == Scale::smoke ? "-smoke" : "") + ".safetensors");
     if (!fs::exists(path)) continue;
     const auto meta = read_model_metadata(path);
