@@ -1502,7 +1502,7 @@ Sequential<T> library_train(const std::string& arch, std::uint64_t seed, const f
 template <class T>
 void expect_same_parameters(const fs::path& file, const Sequential<T>& want) {
   const Sequential<T> got = load_model<T>(file);
-  const auto g = got.named_parameters(), w = want.named_parameters();
+  const auto g = named_state(got), w = named_state(want);  // parameters and BatchNorm running statistics
   REQUIRE(g.size() == w.size());
   for (std::size_t i = 0; i < g.size(); ++i) {
     INFO(file.filename().string() << " parameter " << g[i].name);
@@ -1566,7 +1566,7 @@ TEST_CASE("cli matrix: train: JSON, .json file, presets") {
   CHECK(differ(widen(seed4.named_parameters()[0].value.value()), widen(seed5.named_parameters()[0].value.value()), 1e-6));
   // The presets take 28×28 digits; a handful of images, one epoch.
   write_synthetic_mnist(fx / "data28", 8, 4, 28, 7);
-  for (const std::string preset : {"mlp", "cnn"}) {
+  for (const std::string preset : {"mlp", "cnn", "resnet"}) {
     INFO(preset);
     fx.ok({"train", "--arch", preset, "--data", "data28", "--out", preset + ".safetensors", "--epochs", "1",
            "--seed", "1", "--batch-size", "4", "--limit", "4"});
