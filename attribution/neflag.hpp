@@ -70,6 +70,10 @@
 //     meets it for every n, but it aggregates the gradient, not the flux
 //     (φ enters only through its sign: a half-sphere SmoothGrad), so it is
 //     an option, compared in `fluxion reproduce neflag`, not the default.
+//     (There, on MNIST, the default rises with n, as the paper's table does,
+//     but stays far below SmoothGrad; `field` and `guided` score close to the
+//     gradient methods and do not rise: no variant reproduces the paper's
+//     ordering. The experiment's report gives the numbers.)
 //  3. ε (radius), m (search_steps), s (angular step);
 //  4. f = softmax probability (default, as in the authors' AGI) or logit;
 //  5. n, the number of points (random: n counts the negative-flux points
