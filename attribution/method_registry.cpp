@@ -217,9 +217,11 @@ const std::vector<MethodSpec<T>>& method_table() {
          const SplitModel<T> model{c.s.features, c.s.head};
          return from_paths(ig2(model, c.x, c.classes, ig2_references(c), o).paths, "mean output at GradCF");
        }},
-      {{.name = "neflag", .description = "Negative Flux Aggregation (Li et al. 2023), reconstructed",
+      {{.name = "neflag",
+        .description = "Negative Flux Aggregation (Li et al. 2023), reconstructed: the mean flux vector of n random "
+                       "sphere points of negative flux",
         .default_steps = int(NeFLAGOptions{}.points)},
-       [](const Call& c) {
+       [](const Call& c) {  // --steps is n; NeFLAGOptions' defaults otherwise (random search, flux_vector, ε = 0.1)
          const NeFLAGOptions o{.points = std::size_t(c.steps), .seed = c.s.seed};
          return values_only(neflag(c.out, c.x, c.classes, o).attributions);
        }},

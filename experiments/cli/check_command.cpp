@@ -43,6 +43,10 @@ void check_in(const ExplainFlags& f) {
   for (const AxiomGap& g : check.gaps) print_gap(g);
   std::cout << "  dummy feature, implementation invariance, linearity: need a second model; see `fluxion reproduce "
                "axioms`\n";
+  if (f.method == "neflag")  // the one method whose default gives an ignored feature a nonzero value (attribution/neflag.hpp)
+    std::cout << "  neflag: a feature the model ignores gets a nonzero attribution, the Monte Carlo error of its "
+                 "default random sphere points (mean 0, falling like 1/sqrt(n)); `fluxion reproduce axioms` "
+                 "reports the number, and the guided search gives 0\n";
   for (const AxiomGap& g : check.gaps) {
     if (g.holds()) continue;
     std::ostringstream msg;

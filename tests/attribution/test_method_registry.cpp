@@ -845,11 +845,12 @@ std::map<std::string, ClosedForm> closed_forms() {
     }
   };
   rows["neflag"] = [] {
-    // No closed form: the reconstructed NeFLAG integrates the softmax
-    // probability (its default, kept by the registry) over searched sphere
-    // points. Its own tests check the linear case; the registry row above is
-    // bit-equal to the direct call. Here: an explained output with zero
-    // gradient everywhere (one class: softmax ≡ 1) gives exactly 0.
+    // No closed form: the reconstructed NeFLAG averages the flux of the softmax
+    // probability (its default, kept by the registry) over random negative-flux
+    // sphere points (its default search). Its own tests check the linear case;
+    // the registry row above is bit-equal to the direct call. Here: an
+    // explained output with zero gradient everywhere (one class: softmax ≡ 1)
+    // has no inflow, so no point is found within the cap and A is exactly 0.
     Quadratic one = random_quadratic(391, true, 1);
     const ExplainedOutput<double> out{one.function()};
     const Tensor<double> x = seeded_uniform<double>(batch_shape(2), 392, -1.0, 1.0);
@@ -1047,7 +1048,8 @@ std::size_t terms_per_value(const std::string& name, int steps, std::size_t samp
   if (name == "shapley_interaction") return std::size_t(1) << d;  // coalitions
   if (name == "ig2") return k * samples;                          // path steps × references
   if (name == "agi") return k * (classes - 1);                    // walk steps × false classes
-  if (name == "neflag") return k + NeFLAGOptions{}.search_steps;  // points, each after m rotations
+  if (name == "neflag")  // the default random search: k independent points; guided: each after m rotations
+    return NeFLAGOptions{}.search == NeFLAGSearch::guided ? k + NeFLAGOptions{}.search_steps : k;
   return k;  // nodes, steps or Monte Carlo samples (--steps overrides samples)
 }
 

@@ -1432,6 +1432,22 @@ TEST_CASE("cli matrix: check: the gate fails and passes") {
   CHECK(expect_check(fx, ih, 1e-12) == 3);
 }
 
+TEST_CASE("cli matrix: check: neflag says why its dummy-feature gap is not 0; other methods do not") {
+  Fixture fx;
+  Call c = call("check", "curved.safetensors", "neflag", "images.npy");
+  c.steps = 4;
+  const ProcessResult r = fx.run(c.args());
+  INFO("stdout: " << r.out << "\nstderr: " << r.err);
+  CHECK(r.exit_code == 0);
+  CHECK(line_with(r.out, "  completeness ").find("n/a") != std::string::npos);  // no baseline
+  const std::string note = line_with(r.out, "  neflag: a feature the model ignores gets a nonzero attribution");
+  CHECK(note.find("Monte Carlo error") != std::string::npos);
+  CHECK(note.find("1/sqrt(n)") != std::string::npos);
+  const ProcessResult ig = fx.run(call("check", "curved.safetensors", "ig", "images.npy").args());
+  CHECK(ig.exit_code == 0);
+  CHECK(line_with(ig.out, "  neflag:").empty());
+}
+
 TEST_CASE("cli matrix: check: every flag changes the printed gaps as the library says") {
   Fixture fx;
   Call ig = call("check", "curved.safetensors", "ig", "images.npy");
