@@ -151,7 +151,7 @@ TEST_CASE("reproduce --smoke runs every experiment and writes a complete report"
       ++verdict_count;
     }
   }
-  CHECK(verdict_count == 6 + 3 + 5 + 7);  // interactions: 3 claims × 2 truths; smoothing: 2 presets + nodes
+  CHECK(verdict_count == 6 + 3 + 10 + 13);  // interactions: 3 claims × 2 truths; smoothing: 2 presets + nodes; ig2, neflag: cnn + resnet
 
   const auto metadata = nlohmann::json::parse(slurp(out / "metadata.json"));
   CHECK(metadata["seed"] == 3);
