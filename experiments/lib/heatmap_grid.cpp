@@ -20,6 +20,8 @@ namespace fs = std::filesystem;
 constexpr double kCharWidth = 6.3;
 constexpr int kGap = 14, kTitleHeight = 30, kColumnTitleHeight = 18, kCaptionLine = 13, kBottom = 10;
 constexpr int kColourBarWidth = 16, kColourBarArea = 120, kIndexTics = 22;
+constexpr int kTitleLine = 16;              // height of each further line of a wrapped title
+constexpr double kTitleFontRatio = 11.0 / 9;  // the title's 11-pt glyphs against the 9-pt kCharWidth
 
 std::size_t text_width(const std::string& text) {
   std::size_t glyphs = 0;  // UTF-8: count lead bytes only
@@ -187,10 +189,17 @@ void plot_heatmap_grid(const fs::path& png, const HeatmapGridSpec& spec,
     title_rows = std::max(title_rows, title_lines.back().size());
   }
   const double tics = spec.show_indices ? kIndexTics : 0;
-  const double left = double(label_width) + 12 + tics, top = kTitleHeight + kColumnTitleHeight * double(title_rows);
   const double cell_w = side + kGap + tics, cell_h = side + kGap + tics + double(caption_lines) * kCaptionLine;
   const bool any_bar = std::any_of(row_has_diverging.begin(), row_has_diverging.end(), [](bool b) { return b; });
+  const double left = double(label_width) + 12 + tics;
   const double width = left + double(n_cols) * cell_w + (any_bar ? kColourBarArea : kGap);
+  // The title: one line, or (wrap_title) broken at spaces into lines that fit the picture.
+  const std::vector<std::string> grid_title =
+      spec.wrap_title ? wrapped(spec.title, static_cast<std::size_t>(std::max(
+                                                8.0, (width - 2 * kGap) / (kCharWidth * kTitleFontRatio))))
+                      : std::vector<std::string>{spec.title};
+  const double top = kTitleHeight + kTitleLine * double(grid_title.size() - 1) +
+                     kColumnTitleHeight * double(title_rows);
   const double height = top + double(n_rows) * cell_h + kBottom;
   if (width > 10000 || height > 10000) {
     throw InputError("heatmap grid '" + png.string() + "' would be " + std::to_string(int(width)) + "x" +
@@ -210,8 +219,10 @@ void plot_heatmap_grid(const fs::path& png, const HeatmapGridSpec& spec,
       << "set palette maxcolors 256\n";
     // Every text label goes with the first panel's plot, then is unset.
     int label = 1;
-    s << "set label " << label++ << ' ' << gnuplot_quoted(spec.title) << " at " << x_at(width / 2) << ", "
-      << y_at(18) << " center font ',11'\n";
+    for (std::size_t k = 0; k < grid_title.size(); ++k) {
+      s << "set label " << label++ << ' ' << gnuplot_quoted(grid_title[k]) << " at " << x_at(width / 2) << ", "
+        << y_at(18 + kTitleLine * double(k)) << " center font ',11'\n";
+    }
     for (std::size_t c = 0; c < n_cols; ++c) {
       const Box b = panel_box(0, c);
       const auto& lines = title_lines[c];
