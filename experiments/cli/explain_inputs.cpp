@@ -372,7 +372,13 @@ void write_explanation_png(const ExplainFlags& flags, const ExplainSetup<T>& s, 
   spec.max_rows = png_max_rows;
   const AttributionFigure figure =
       attribution_figure(spec, Tensor<double>(xt::cast<double>(inputs)), Tensor<double>(xt::cast<double>(values)), classes);
-  plot_heatmap_grid(flags.png, figure.spec, figure.rows);
+  try {
+    plot_heatmap_grid(flags.png, figure.spec, figure.rows);
+  } catch (const InputError& e) {  // gnuplot's own failures (a full disk, a missing terminal) name no file
+    const std::string what = e.what();
+    if (what.find(flags.png) != std::string::npos) throw;
+    throw InputError("--png " + flags.png + ": " + what);
+  }
 }
 
 template <class T>

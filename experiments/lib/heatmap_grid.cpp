@@ -93,14 +93,21 @@ void check_grid(const HeatmapGridSpec& spec, const std::vector<std::vector<Heatm
   }
 }
 
-/// The panel's matrix as gnuplot `matrix` text, v ↦ clamp(v / divisor, lo, hi) (NaN kept).
+/// gnuplot's `with image` needs at least two rows and two columns to size its
+/// pixels, so a 1 × w (or h × 1) panel is drawn with every cell repeated along
+/// that axis: `repeat` is 2 for an axis of length 1, else 1.
+std::size_t repeat_of(std::size_t length) { return length == 1 ? 2 : 1; }
+
+/// The panel's matrix as gnuplot `matrix` text, v ↦ clamp(v / divisor, lo, hi) (NaN kept),
+/// each cell repeated repeat_of(rows) × repeat_of(cols) times.
 std::string matrix_text(const Tensor<double>& values, double divisor, double lo, double hi) {
   std::ostringstream out;
   out.precision(7);
   const std::size_t rows = values.shape()[0], cols = values.shape()[1];
-  for (std::size_t i = 0; i < rows; ++i) {
-    for (std::size_t j = 0; j < cols; ++j) {
-      const double v = values(i, j);
+  const std::size_t fy = repeat_of(rows), fx = repeat_of(cols);
+  for (std::size_t i = 0; i < rows * fy; ++i) {
+    for (std::size_t j = 0; j < cols * fx; ++j) {
+      const double v = values(i / fy, j / fx);
       out << (j ? " " : "");
       if (std::isnan(v)) out << "NaN";
       else out << std::clamp(v / divisor, lo, hi);
@@ -108,6 +115,16 @@ std::string matrix_text(const Tensor<double>& values, double divisor, double lo,
     out << '\n';
   }
   return out.str();
+}
+
+/// gnuplot tics 0 … n−1 at the centres of n cells of `repeat` drawn pixels each.
+std::string index_tics(std::size_t n, std::size_t repeat) {
+  if (repeat == 1) return "0,1," + std::to_string(n - 1);
+  std::ostringstream t;
+  t << '(';
+  for (std::size_t k = 0; k < n; ++k) t << (k ? ", " : "") << '"' << k << "\" " << double(k * repeat) + 0.5 * double(repeat - 1);
+  t << ')';
+  return t.str();
 }
 
 struct Box {  // a rectangle in pixels from the top-left corner of the picture
@@ -258,6 +275,7 @@ void plot_heatmap_grid(const fs::path& png, const HeatmapGridSpec& spec,
         const HeatmapPanel& p = rows[r][c];
         const Box b = panel_box(r, c);
         const std::size_t h = p.values.shape()[0], w = p.values.shape()[1];
+        const std::size_t fy = repeat_of(h), fx = repeat_of(w);  // drawn pixels per cell (see matrix_text)
         const fs::path data = scratch / ("panel_" + std::to_string(r) + "_" + std::to_string(c) + ".dat");
         const bool diverging = p.style == PanelStyle::diverging;
         const double divisor = diverging && per_map ? limit[r][c] : 1.0;
@@ -266,9 +284,10 @@ void plot_heatmap_grid(const fs::path& png, const HeatmapGridSpec& spec,
         write_gnuplot_input(data, matrix_text(p.values, divisor, lo, hi));
         s << "set lmargin at " << x_at(b.left) << "\nset rmargin at " << x_at(b.left + b.width) << "\n"
           << "set tmargin at " << y_at(b.top) << "\nset bmargin at " << y_at(b.top + b.height) << "\n"
-          << "set xrange [-0.5:" << double(w) - 0.5 << "]\nset yrange [" << double(h) - 0.5 << ":-0.5]\n";
+          << "set xrange [-0.5:" << double(w * fx) - 0.5 << "]\nset yrange [" << double(h * fy) - 0.5 << ":-0.5]\n";
         if (spec.show_indices) {
-          s << "set xtics 0,1," << w - 1 << " scale 0 offset 0,0.3\nset ytics 0,1," << h - 1 << " scale 0 offset 0.5,0\n";
+          s << "set xtics " << index_tics(w, fx) << " scale 0 offset 0,0.3\nset ytics " << index_tics(h, fy)
+            << " scale 0 offset 0.5,0\n";
         } else {
           s << "unset xtics\nunset ytics\n";
         }
@@ -295,7 +314,9 @@ void plot_heatmap_grid(const fs::path& png, const HeatmapGridSpec& spec,
         if (!p.marks.empty()) {
           const fs::path marks = scratch / ("marks_" + std::to_string(r) + "_" + std::to_string(c) + ".dat");
           std::ostringstream m;
-          for (const auto& mark : p.marks) m << mark[1] << ' ' << mark[0] << '\n';
+          for (const auto& mark : p.marks)
+            m << double(std::size_t(mark[1]) * fx) + 0.5 * double(fx - 1) << ' '
+              << double(std::size_t(mark[0]) * fy) + 0.5 * double(fy - 1) << '\n';
           write_gnuplot_input(marks, m.str());
           s << ", " << gnuplot_quoted(marks.string())
             << " using 1:2 with points pointtype 6 pointsize 2.2 linewidth 2 linecolor rgb '#00A000' notitle";
