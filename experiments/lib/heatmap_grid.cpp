@@ -117,15 +117,6 @@ std::string matrix_text(const Tensor<double>& values, double divisor, double lo,
   return out.str();
 }
 
-/// gnuplot tics 0 … n−1 at the centres of n cells of `repeat` drawn pixels each.
-std::string index_tics(std::size_t n, std::size_t repeat) {
-  if (repeat == 1) return "0,1," + std::to_string(n - 1);
-  std::ostringstream t;
-  t << '(';
-  for (std::size_t k = 0; k < n; ++k) t << (k ? ", " : "") << '"' << k << "\" " << double(k * repeat) + 0.5 * double(repeat - 1);
-  t << ')';
-  return t.str();
-}
 
 struct Box {  // a rectangle in pixels from the top-left corner of the picture
   double left, top, width, height;
@@ -286,8 +277,11 @@ void plot_heatmap_grid(const fs::path& png, const HeatmapGridSpec& spec,
           << "set tmargin at " << y_at(b.top) << "\nset bmargin at " << y_at(b.top + b.height) << "\n"
           << "set xrange [-0.5:" << double(w * fx) - 0.5 << "]\nset yrange [" << double(h * fy) - 0.5 << ":-0.5]\n";
         if (spec.show_indices) {
-          s << "set xtics " << index_tics(w, fx) << " scale 0 offset 0,0.3\nset ytics " << index_tics(h, fy)
-            << " scale 0 offset 0.5,0\n";
+          // An axis of one cell gets no tic (its index 0 says nothing; it is the only axis repeat_of doubles).
+          if (w > 1) s << "set xtics 0,1," << w - 1 << " scale 0 offset 0,0.3\n";
+          else s << "unset xtics\n";
+          if (h > 1) s << "set ytics 0,1," << h - 1 << " scale 0 offset 0.5,0\n";
+          else s << "unset ytics\n";
         } else {
           s << "unset xtics\nunset ytics\n";
         }
