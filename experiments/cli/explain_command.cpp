@@ -25,7 +25,7 @@ void add_common_options(CLI::App* cmd, ExplainFlags& f) {
       "Input .npy (<f4 or <f8; any size, memory-mapped) or IDX images (e.g. data/mnist/t10k-images-idx3-ubyte, "
       "pixels / 255): one example or a batch [N, ...]");
   cmd->add_option("--out", f.out, "Output .npy (<f8, or <f4 with --dtype float32)")->required();
-  cmd->add_option("--png", f.png, "Also write a heatmap PNG");
+  cmd->add_option("--png", f.png, "Also write a labelled heatmap figure of the first " + std::to_string(png_max_rows) + " examples (gnuplot; without it an unlabelled grid)");
   cmd->add_option("--tolerance", f.tolerance,
                   "Double the nodes until the relative completeness gap is <= T (path methods; the last try uses " +
                       std::to_string(max_tolerance_nodes) + " nodes, else exit 3; each example on its own)");

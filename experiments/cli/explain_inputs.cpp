@@ -6,10 +6,14 @@
 #include <algorithm>
 #include <cmath>
 #include <iomanip>
+#include <iostream>
 #include <sstream>
 
 #include "autodiff/errors.hpp"
 #include "experiments/cli/commands.hpp"
+#include "experiments/lib/attribution_figure.hpp"
+#include "experiments/lib/gnuplot_run.hpp"
+#include "experiments/lib/heatmap_grid.hpp"
 #include "experiments/lib/png.hpp"
 #include "nn/io/npy.hpp"
 #include "nn/models/load_graph.hpp"
@@ -318,8 +322,67 @@ MethodOutput<T> run_to_tolerance(ExplainSetup<T>& s, double tolerance, int& node
   }
 }
 
+namespace {
+
+/// The method as the figure names it: "ig (50 steps)", the steps being
+/// --tolerance's largest final count, else --steps, else the method's default
+/// (methods without a count: the name alone), plus the smoothing if any.
+std::string method_label(const ExplainFlags& flags, const MethodInfo& info, int nodes_used) {
+  std::string label = info.name;
+  const int steps = nodes_used > 0 ? nodes_used : flags.steps > 0 ? flags.steps : info.default_steps;
+  std::vector<std::string> notes;
+  if (flags.tolerance && nodes_used > 0) {  // each example doubles its own count: the largest is shown
+    notes.push_back("≤ " + std::to_string(nodes_used) + " steps for --tolerance " +
+                    (std::ostringstream() << *flags.tolerance).str());
+  } else if (steps > 0) {
+    notes.push_back(std::to_string(steps) + " steps");
+  }
+  if (flags.smooth_beta > 0) notes.push_back("SoftPlus β = " + (std::ostringstream() << flags.smooth_beta).str());
+  for (std::size_t k = 0; k < notes.size(); ++k) label += (k ? ", " : " (") + notes[k];
+  return label + (notes.empty() ? "" : ")");
+}
+
+}  // namespace
+
 template <class T>
-void write_attribution_png(const std::filesystem::path& path, const Tensor<T>& a) {
+void write_explanation_png(const ExplainFlags& flags, const ExplainSetup<T>& s, const Tensor<T>& inputs,
+                           const Tensor<T>& values, std::size_t total_examples, FigureKind kind, int nodes_used) {
+  if (!gnuplot_on_path()) {
+    std::cerr << "fluxion: gnuplot is not on PATH, so " << flags.png
+              << " is an unlabelled grid (one map per example, blue < 0 < red, each divided by its max |value|)\n";
+    write_unlabelled_heatmaps(flags.png, values);
+    return;
+  }
+  const std::size_t n = inputs.shape()[0];
+  std::vector<std::size_t> given;  // the classes the run explained: --target, else the prediction
+  for (std::size_t i = 0; i < n && !flags.targets.empty(); ++i)
+    given.push_back(std::size_t(flags.targets[flags.targets.size() == 1 ? 0 : i]));
+  const std::vector<std::size_t> classes = resolve_targets(s.explained, inputs, given);
+
+  AttributionFigureSpec spec;
+  const MethodInfo& info = s.method->info;
+  spec.command = std::string("fluxion ") + (kind == FigureKind::attributions ? "explain" : "interactions") + " on " +
+                 std::filesystem::path(flags.model).filename().string();
+  spec.method_label = method_label(flags, info, nodes_used);
+  const bool always_probability = info.name == "agi" || info.name == "neflag";  // as their papers define them
+  spec.explained = always_probability ? "probability" : flags.output_kind;
+  spec.example_shape = s.model.input_shape();
+  spec.kind = kind;
+  spec.total_examples = total_examples;
+  spec.max_rows = png_max_rows;
+  const AttributionFigure figure =
+      attribution_figure(spec, Tensor<double>(xt::cast<double>(inputs)), Tensor<double>(xt::cast<double>(values)), classes);
+  try {
+    plot_heatmap_grid(flags.png, figure.spec, figure.rows);
+  } catch (const InputError& e) {  // gnuplot's own failures (a full disk, a missing terminal) name no file
+    const std::string what = e.what();
+    if (what.find(flags.png) != std::string::npos) throw;
+    throw InputError("--png " + flags.png + ": " + what);
+  }
+}
+
+template <class T>
+void write_unlabelled_heatmaps(const std::filesystem::path& path, const Tensor<T>& a) {
   const std::size_t n = a.shape()[0];
   std::size_t h = 1, w = a.size() / n;
   if (a.dimension() >= 3) {
@@ -355,7 +418,9 @@ void write_attribution_png(const std::filesystem::path& path, const Tensor<T>& a
                               const std::optional<Tensor<T>>&);                                               \
   template Tensor<T> restore_batch_shape(const Tensor<T>&, bool);                                          \
   template MethodOutput<T> run_to_tolerance(ExplainSetup<T>&, double, int&);                              \
-  template void write_attribution_png(const std::filesystem::path&, const Tensor<T>&);
+  template void write_unlabelled_heatmaps(const std::filesystem::path&, const Tensor<T>&);               \
+  template void write_explanation_png(const ExplainFlags&, const ExplainSetup<T>&, const Tensor<T>&,         \
+                                      const Tensor<T>&, std::size_t, FigureKind, int);
 FLUXION_INSTANTIATE(float)
 FLUXION_INSTANTIATE(double)
 #undef FLUXION_INSTANTIATE

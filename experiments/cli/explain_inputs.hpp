@@ -9,6 +9,7 @@
 
 #include "attribution/axiom_checks.hpp"
 #include "attribution/method_registry.hpp"
+#include "experiments/lib/attribution_figure.hpp"
 #include "nn/graph/graph.hpp"
 
 namespace CLI {
@@ -104,9 +105,25 @@ MethodOutput<T> run_to_tolerance(ExplainSetup<T>& s, double tolerance, int& node
 /// The node cap of --tolerance: 2^12 quadrature nodes (or path steps, or samples).
 inline constexpr int max_tolerance_nodes = 4096;
 
-/// Writes a diverging heatmap PNG of each example (a grid if N > 1); maps
-/// with more than two axes are summed over channels.
+/// The rows --png draws: the first min(N, png_max_rows) examples.
+inline constexpr std::size_t png_max_rows = 8;
+
+/// --png: the labelled figure of experiments/lib/attribution_figure.hpp for
+/// the first examples of the run: `inputs` [n, ...] and `values` [n, ...]
+/// (attributions, [n, d, d] interaction matrices or [n, d] row sums), n =
+/// min(total_examples, png_max_rows), `kind` what the values are, the classes resolved as the run did
+/// (--target, else the predicted class), the method labelled with its node
+/// count (`nodes_used` when --tolerance chose it). Without gnuplot on PATH,
+/// writes write_unlabelled_heatmaps instead and says so in one line on stderr.
 template <class T>
-void write_attribution_png(const std::filesystem::path& path, const Tensor<T>& attributions);
+void write_explanation_png(const ExplainFlags& flags, const ExplainSetup<T>& s, const Tensor<T>& inputs,
+                           const Tensor<T>& values, std::size_t total_examples, FigureKind kind, int nodes_used);
+
+/// The figure without gnuplot: a bare diverging heatmap (experiments/lib/png.hpp
+/// heatmap: each map divided by its own max |value|) of each example, in a grid
+/// of 8 per row with 4-pixel white gaps if N > 1; maps with more than two axes
+/// are summed over channels, a flat map of square size is drawn square.
+template <class T>
+void write_unlabelled_heatmaps(const std::filesystem::path& path, const Tensor<T>& values);
 
 }  // namespace fluxion::cli

@@ -305,14 +305,14 @@ void explain_streamed(const ExplainFlags& f, const StreamFlags& sf, bool interac
   if (ranks.rank() != 0) return;
 
   if (!f.png.empty()) {
-    try {
-      Tensor<T> values = read_npy<T>(f.out);
-      if (input.single_example()) {
-        Shape one{1};
-        one.insert(one.end(), values.shape().begin(), values.shape().end());
-        values = Tensor<T>(xt::reshape_view(values, one));
-      }
-      write_attribution_png(f.png, values);  // interactions: one d×d map per example
+    try {  // the first examples only, read back from --out (what was written is what is drawn)
+      const std::size_t shown = std::min(n, png_max_rows);
+      const Tensor<T> drawn_inputs = input.read(0, shown);
+      const Tensor<T> drawn_values = ExampleReader<T>(f.out, per, shown).read(0, shown);
+      const FigureKind kind = !interactions                           ? FigureKind::attributions
+                              : form.kind == InteractionForm::Kind::full ? FigureKind::interaction_matrices
+                                                                         : FigureKind::interaction_row_sums;
+      write_explanation_png(f, s, drawn_inputs, drawn_values, n, kind, f.tolerance ? summary.nodes : 0);
     } catch (...) {
       fs::remove(f.out, ec);  // a failed command leaves no output behind
       throw;

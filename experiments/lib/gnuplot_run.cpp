@@ -114,6 +114,18 @@ std::string gnuplot_quoted(const std::string& text) {
   return out + "'";
 }
 
+bool gnuplot_on_path() {
+  const char* path = std::getenv("PATH");
+  std::istringstream folders(path ? path : "");
+  std::string folder;
+  while (std::getline(folders, folder, ':')) {
+    const fs::path candidate = (folder.empty() ? fs::path(".") : fs::path(folder)) / "gnuplot";
+    std::error_code ec;
+    if (fs::is_regular_file(candidate, ec) && ::access(candidate.c_str(), X_OK) == 0) return true;
+  }
+  return false;
+}
+
 void write_gnuplot_input(const fs::path& path, const std::string& text) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   out << text;

@@ -25,6 +25,11 @@ void render_with_gnuplot(
     const std::function<std::string(const std::filesystem::path& scratch, const std::string& terminal,
                                     const std::filesystem::path& drawn)>& make_script);
 
+/// Whether an executable `gnuplot` lies in one of the folders of $PATH (what
+/// render_with_gnuplot will run): callers with a picture to fall back on ask
+/// first instead of failing.
+bool gnuplot_on_path();
+
 /// Writes `text` to `path` (a scratch file for gnuplot); InputError on failure.
 void write_gnuplot_input(const std::filesystem::path& path, const std::string& text);
 

@@ -20,6 +20,8 @@ namespace fs = std::filesystem;
 constexpr double kCharWidth = 6.3;
 constexpr int kGap = 14, kTitleHeight = 30, kColumnTitleHeight = 18, kCaptionLine = 13, kBottom = 10;
 constexpr int kColourBarWidth = 16, kColourBarArea = 120, kIndexTics = 22;
+constexpr int kTitleLine = 16;              // height of each further line of a wrapped title
+constexpr double kTitleFontRatio = 11.0 / 9;  // the title's 11-pt glyphs against the 9-pt kCharWidth
 
 std::size_t text_width(const std::string& text) {
   std::size_t glyphs = 0;  // UTF-8: count lead bytes only
@@ -91,14 +93,21 @@ void check_grid(const HeatmapGridSpec& spec, const std::vector<std::vector<Heatm
   }
 }
 
-/// The panel's matrix as gnuplot `matrix` text, v ↦ clamp(v / divisor, lo, hi) (NaN kept).
+/// gnuplot's `with image` needs at least two rows and two columns to size its
+/// pixels, so a 1 × w (or h × 1) panel is drawn with every cell repeated along
+/// that axis: `repeat` is 2 for an axis of length 1, else 1.
+std::size_t repeat_of(std::size_t length) { return length == 1 ? 2 : 1; }
+
+/// The panel's matrix as gnuplot `matrix` text, v ↦ clamp(v / divisor, lo, hi) (NaN kept),
+/// each cell repeated repeat_of(rows) × repeat_of(cols) times.
 std::string matrix_text(const Tensor<double>& values, double divisor, double lo, double hi) {
   std::ostringstream out;
   out.precision(7);
   const std::size_t rows = values.shape()[0], cols = values.shape()[1];
-  for (std::size_t i = 0; i < rows; ++i) {
-    for (std::size_t j = 0; j < cols; ++j) {
-      const double v = values(i, j);
+  const std::size_t fy = repeat_of(rows), fx = repeat_of(cols);
+  for (std::size_t i = 0; i < rows * fy; ++i) {
+    for (std::size_t j = 0; j < cols * fx; ++j) {
+      const double v = values(i / fy, j / fx);
       out << (j ? " " : "");
       if (std::isnan(v)) out << "NaN";
       else out << std::clamp(v / divisor, lo, hi);
@@ -107,6 +116,7 @@ std::string matrix_text(const Tensor<double>& values, double divisor, double lo,
   }
   return out.str();
 }
+
 
 struct Box {  // a rectangle in pixels from the top-left corner of the picture
   double left, top, width, height;
@@ -187,10 +197,17 @@ void plot_heatmap_grid(const fs::path& png, const HeatmapGridSpec& spec,
     title_rows = std::max(title_rows, title_lines.back().size());
   }
   const double tics = spec.show_indices ? kIndexTics : 0;
-  const double left = double(label_width) + 12 + tics, top = kTitleHeight + kColumnTitleHeight * double(title_rows);
   const double cell_w = side + kGap + tics, cell_h = side + kGap + tics + double(caption_lines) * kCaptionLine;
   const bool any_bar = std::any_of(row_has_diverging.begin(), row_has_diverging.end(), [](bool b) { return b; });
+  const double left = double(label_width) + 12 + tics;
   const double width = left + double(n_cols) * cell_w + (any_bar ? kColourBarArea : kGap);
+  // The title: one line, or (wrap_title) broken at spaces into lines that fit the picture.
+  const std::vector<std::string> grid_title =
+      spec.wrap_title ? wrapped(spec.title, static_cast<std::size_t>(std::max(
+                                                8.0, (width - 2 * kGap) / (kCharWidth * kTitleFontRatio))))
+                      : std::vector<std::string>{spec.title};
+  const double top = kTitleHeight + kTitleLine * double(grid_title.size() - 1) +
+                     kColumnTitleHeight * double(title_rows);
   const double height = top + double(n_rows) * cell_h + kBottom;
   if (width > 10000 || height > 10000) {
     throw InputError("heatmap grid '" + png.string() + "' would be " + std::to_string(int(width)) + "x" +
@@ -210,8 +227,10 @@ void plot_heatmap_grid(const fs::path& png, const HeatmapGridSpec& spec,
       << "set palette maxcolors 256\n";
     // Every text label goes with the first panel's plot, then is unset.
     int label = 1;
-    s << "set label " << label++ << ' ' << gnuplot_quoted(spec.title) << " at " << x_at(width / 2) << ", "
-      << y_at(18) << " center font ',11'\n";
+    for (std::size_t k = 0; k < grid_title.size(); ++k) {
+      s << "set label " << label++ << ' ' << gnuplot_quoted(grid_title[k]) << " at " << x_at(width / 2) << ", "
+        << y_at(18 + kTitleLine * double(k)) << " center font ',11'\n";
+    }
     for (std::size_t c = 0; c < n_cols; ++c) {
       const Box b = panel_box(0, c);
       const auto& lines = title_lines[c];
@@ -247,6 +266,7 @@ void plot_heatmap_grid(const fs::path& png, const HeatmapGridSpec& spec,
         const HeatmapPanel& p = rows[r][c];
         const Box b = panel_box(r, c);
         const std::size_t h = p.values.shape()[0], w = p.values.shape()[1];
+        const std::size_t fy = repeat_of(h), fx = repeat_of(w);  // drawn pixels per cell (see matrix_text)
         const fs::path data = scratch / ("panel_" + std::to_string(r) + "_" + std::to_string(c) + ".dat");
         const bool diverging = p.style == PanelStyle::diverging;
         const double divisor = diverging && per_map ? limit[r][c] : 1.0;
@@ -255,9 +275,13 @@ void plot_heatmap_grid(const fs::path& png, const HeatmapGridSpec& spec,
         write_gnuplot_input(data, matrix_text(p.values, divisor, lo, hi));
         s << "set lmargin at " << x_at(b.left) << "\nset rmargin at " << x_at(b.left + b.width) << "\n"
           << "set tmargin at " << y_at(b.top) << "\nset bmargin at " << y_at(b.top + b.height) << "\n"
-          << "set xrange [-0.5:" << double(w) - 0.5 << "]\nset yrange [" << double(h) - 0.5 << ":-0.5]\n";
+          << "set xrange [-0.5:" << double(w * fx) - 0.5 << "]\nset yrange [" << double(h * fy) - 0.5 << ":-0.5]\n";
         if (spec.show_indices) {
-          s << "set xtics 0,1," << w - 1 << " scale 0 offset 0,0.3\nset ytics 0,1," << h - 1 << " scale 0 offset 0.5,0\n";
+          // An axis of one cell gets no tic (its index 0 says nothing; it is the only axis repeat_of doubles).
+          if (w > 1) s << "set xtics 0,1," << w - 1 << " scale 0 offset 0,0.3\n";
+          else s << "unset xtics\n";
+          if (h > 1) s << "set ytics 0,1," << h - 1 << " scale 0 offset 0.5,0\n";
+          else s << "unset ytics\n";
         } else {
           s << "unset xtics\nunset ytics\n";
         }
@@ -284,7 +308,9 @@ void plot_heatmap_grid(const fs::path& png, const HeatmapGridSpec& spec,
         if (!p.marks.empty()) {
           const fs::path marks = scratch / ("marks_" + std::to_string(r) + "_" + std::to_string(c) + ".dat");
           std::ostringstream m;
-          for (const auto& mark : p.marks) m << mark[1] << ' ' << mark[0] << '\n';
+          for (const auto& mark : p.marks)
+            m << double(std::size_t(mark[1]) * fx) + 0.5 * double(fx - 1) << ' '
+              << double(std::size_t(mark[0]) * fy) + 0.5 * double(fy - 1) << '\n';
           write_gnuplot_input(marks, m.str());
           s << ", " << gnuplot_quoted(marks.string())
             << " using 1:2 with points pointtype 6 pointsize 2.2 linewidth 2 linecolor rgb '#00A000' notitle";

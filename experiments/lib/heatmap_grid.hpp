@@ -44,6 +44,7 @@ struct HeatmapGridSpec {
   std::string value_label = "value";  // what the colours show (colour-bar label)
   bool show_indices = false;          // integer tics 0 … n−1 on each panel's axes (small matrices)
   int panel_pixels = 120;             // side of a panel
+  bool wrap_title = false;            // break the title at spaces into lines that fit the picture's width
 };
 
 /// The limit L of `values` described above (NaN cells ignored); 1 when every

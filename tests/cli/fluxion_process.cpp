@@ -34,6 +34,13 @@ FluxionProcess::FluxionProcess(const std::vector<std::string>& args, const Proce
   for (auto& a : all) argv.push_back(a.data());
   argv.push_back(nullptr);
   const std::string dir = options.working_dir.string();
+  std::vector<std::string> environment;  // this process's, PATH replaced if asked
+  for (char** e = environ; *e; ++e)
+    if (!options.path_variable || std::string(*e).rfind("PATH=", 0) != 0) environment.emplace_back(*e);
+  if (options.path_variable) environment.push_back("PATH=" + *options.path_variable);
+  std::vector<char*> envp;
+  for (auto& e : environment) envp.push_back(e.data());
+  envp.push_back(nullptr);
 
   int out[2], err[2];
   if (::pipe2(out, O_CLOEXEC) != 0 || ::pipe2(err, O_CLOEXEC) != 0) throw std::runtime_error("pipe failed");
@@ -50,7 +57,7 @@ FluxionProcess::FluxionProcess(const std::vector<std::string>& args, const Proce
       rlimit limit{*options.file_size_limit, *options.file_size_limit};
       if (::setrlimit(RLIMIT_FSIZE, &limit) != 0) ::_exit(126);
     }
-    ::execv(argv[0], argv.data());
+    ::execve(argv[0], argv.data(), envp.data());
     ::_exit(127);
   }
   ::close(out[1]);

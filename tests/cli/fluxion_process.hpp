@@ -21,6 +21,8 @@ struct ProcessOptions {
   std::filesystem::path working_dir;               // empty: the test's own
   std::optional<std::uint64_t> file_size_limit;    // RLIMIT_FSIZE in bytes; SIGXFSZ is ignored,
                                                    // so an oversized write fails with EFBIG
+  std::optional<std::string> path_variable;        // the child's PATH (e.g. a folder without gnuplot);
+                                                   // empty optional: the test's own environment
 };
 
 struct ProcessResult {

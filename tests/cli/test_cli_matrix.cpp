@@ -16,8 +16,8 @@
 //       is built from softplus units and is exact up to O(a²) = 1e-8).
 // Plus: --help of each subcommand lists exactly the flags of the table
 // kCoveredFlags below (a flag added later without a row here fails, and so
-// does a row whose flag is gone); the PNG heatmaps have the size of the rule
-// in experiments/cli/explain_inputs.cpp write_attribution_png and the colours
+// does a row whose flag is gone); the PNG heatmaps drawn without gnuplot have the size of the rule
+// in experiments/cli/explain_inputs.cpp write_unlabelled_heatmaps and the colours
 // of the diverging map in experiments/lib/png.hpp, cell by cell; --tolerance
 // and `check` gates print the gap the library computes and exit 3 when it is
 // exceeded; `train` produces, bit for bit, the parameters of the library
@@ -658,7 +658,7 @@ Png read_png(const fs::path& path) {
   return png;
 }
 
-/// write_attribution_png's rule: example maps h×w = the last two axes (rank
+/// write_unlabelled_heatmaps's rule (--png without gnuplot): example maps h×w = the last two axes (rank
 /// ≥ 3), a square of side √w for a flat map whose size is a perfect square,
 /// else 1×w; each cell scale = max(1, 280 / max(h, w)) pixels; one example is
 /// the map itself, N > 1 a grid of ≤ 8 per row with 4-pixel white gaps.
@@ -1078,10 +1078,20 @@ TEST_CASE("cli matrix: --png") {
       {call("interactions", "product.safetensors", "hessian_x_input", "pairs.npy"), "interactions, three 2×2"},
       {call("interactions", "curved.safetensors", "ih", "image.npy"), "interactions, one 6×6 matrix: 46-pixel cells"},
   };
+  // Without gnuplot on PATH (an empty folder), --png falls back to the bare
+  // grid of write_unlabelled_heatmaps and says so in one line; the labelled
+  // figure drawn with gnuplot is checked in tests/cli/test_cli_png.cpp.
+  const ScratchDir no_gnuplot("cli_matrix_no_gnuplot");
+  ProcessOptions without_gnuplot;
+  without_gnuplot.working_dir = fx.dir.path;
+  without_gnuplot.path_variable = no_gnuplot.path.string();
   for (const auto& pc : cases) {
     auto args = pc.call.args("out.npy");
     args.insert(args.end(), {"--png", "map.png"});
-    fx.ok(args);
+    const ProcessResult r = run_fluxion(args, without_gnuplot);
+    REQUIRE(r.exit_code == 0);
+    CHECK(r.err == "fluxion: gnuplot is not on PATH, so map.png is an unlabelled grid (one map per example, "
+                   "blue < 0 < red, each divided by its max |value|)\n");
     // The map must show the library's values (the .npy written alongside is them).
     const LibraryRun<double> lib(fx, pc.call);
     const Tensor<double> values = widen(lib.run(pc.call.method).values);  // [N, ...]

@@ -116,6 +116,27 @@ TEST_CASE("plot_heatmap_grid draws titled panels, the map's end colours, masked 
   }
 }
 
+TEST_CASE("plot_heatmap_grid draws one-row and one-column panels (gnuplot's image needs two of each)") {
+  TempDir dir("fluxion-test-heatmap-grid-strips");
+  Tensor<double> row = Tensor<double>::from_shape({1, 4}), column = Tensor<double>::from_shape({4, 1});
+  for (std::size_t k = 0; k < 4; ++k) row.data()[k] = column.data()[k] = k < 2 ? 1.0 : -1.0;
+  for (bool indices : {false, true}) {
+    HeatmapGridSpec spec;
+    spec.title = "strips";
+    spec.column_titles = {"row", "column"};
+    spec.row_labels = {"r"};
+    spec.panel_pixels = 80;
+    spec.show_indices = indices;
+    const fs::path file = dir.path / "strips.png";
+    plot_heatmap_grid(file, spec, {{{row, PanelStyle::diverging, "", {{0, 3}}}, {column, PanelStyle::diverging, "", {}}}});
+    const RgbImage image = read_png(file);
+    // Each panel is half +1 (red), half −1 (blue): ≥ 80·80/2 pixels of each end colour per panel, less the ring.
+    CHECK(count_colour(image, {0xB2, 0x18, 0x2B}) > 2 * 80 * 80 / 2 * 8 / 10);
+    CHECK(count_colour(image, {0x21, 0x66, 0xAC}) > 2 * 80 * 80 / 2 * 8 / 10);
+    CHECK(count_colour(image, {0x00, 0xA0, 0x00}, 40) > 20);  // the mark on the row's last cell
+  }
+}
+
 TEST_CASE("plot_heatmap_grid rejects bad grids with one clear error") {
   TempDir dir("fluxion-test-heatmap-grid-bad");
   const fs::path file = dir.path / "bad.png";
