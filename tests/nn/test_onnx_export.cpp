@@ -470,3 +470,44 @@ TEST_CASE("onnx export: what cannot be written exactly is said, what cannot be w
     CHECK(message.find('\n') == std::string::npos);
   }
 }
+
+TEST_CASE("onnx export: a graph that fixes its batch keeps it; an opset-6 graph's new Mul/Div broadcast explicitly") {
+  SUBCASE("fixed batch 1: y = reshape(x, [1, -1]) · 2, evaluated one example at a time, before and after") {
+    std::map<std::string, GraphValue<double>> c;
+    c.emplace("target", GraphValue<double>::of(IntTensor{{2}, {1, -1}}));
+    c.emplace("two", GraphValue<double>::of(Var<double>(Tensor<double>(Shape{}, 2.0))));
+    const Graph<double> g("fixed", "x", {2, 2}, "y",
+                          {node("Reshape", {"x", "target"}, {"flat"}), node("Mul", {"flat", "two"}, {"y"})}, c,
+                          GraphEvaluation{}, 1);
+    REQUIRE(g.fixed_batch() == 1);
+    const onnx::ModelProto m = parsed(onnx_model_bytes(g));
+    CHECK(m.graph().input(0).type().tensor_type().shape().dim(0).dim_value() == 1);
+    CHECK(m.graph().output(0).type().tensor_type().shape().dim(0).dim_value() == 1);
+    const Graph<double> back = round_trip(g);
+    CHECK(back.fixed_batch() == 1);
+    const Tensor<double> x = random_tensor<double>({3, 2, 2}, 8);
+    const Tensor<double> y = outputs(back, x);
+    REQUIRE(y.shape() == Shape{3, 4});
+    for (std::size_t i = 0; i < x.size(); ++i) CHECK(y.data()[i] == 2 * x.data()[i]);
+  }
+  SUBCASE("opset 6, smoothed: Mul and Div carry broadcast = 1, as opset 6 requires for a scalar β") {
+    std::map<std::string, GraphValue<double>> c;
+    c.emplace("W", GraphValue<double>::of(Var<double>(random_tensor<double>({2, 3}, 1))));
+    c.emplace("b", GraphValue<double>::of(Var<double>(random_tensor<double>({2}, 2))));
+    GraphEvaluation eval;
+    eval.opset = 6;
+    const Graph<double> g("opset6", "x", {3}, "y",
+                          {node("Gemm", {"x", "W", "b"}, {"z"}, {{"transB", int_attr(1)}, {"broadcast", int_attr(1)}}),
+                           node("Relu", {"z"}, {"y"})},
+                          c, eval);
+    const Graph<double> smooth = g.with_relu_as_softplus(3.0);
+    const onnx::ModelProto m = parsed(onnx_model_bytes(smooth));  // passed ONNX's checker for opset 6
+    CHECK(m.opset_import(0).version() == 6);
+    std::size_t broadcasting = 0;
+    for (const auto& n : m.graph().node())
+      for (const auto& a : n.attribute()) broadcasting += (n.op_type() == "Mul" || n.op_type() == "Div") && a.name() == "broadcast" && a.i() == 1;
+    CHECK(broadcasting == 2);
+    const Tensor<double> x = random_tensor<double>({4, 3}, 3);
+    CHECK(relative_difference(outputs(round_trip(smooth), x), outputs(smooth, x)) <= 4e-16);
+  }
+}
