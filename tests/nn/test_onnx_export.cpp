@@ -469,6 +469,24 @@ TEST_CASE("onnx export: what cannot be written exactly is said, what cannot be w
     CHECK(message.find("alpha") != std::string::npos);
     CHECK(message.find('\n') == std::string::npos);
   }
+  SUBCASE("a shape stored as reals (Fluxion accepts whole numbers; ONNX's Reshape wants int64) is refused, naming the node") {
+    std::map<std::string, GraphValue<double>> k;
+    Tensor<double> shape(Shape{2});
+    shape.data()[0] = 0;
+    shape.data()[1] = -1;
+    k.emplace("shape", GraphValue<double>::of(Var<double>(shape)));
+    const Graph<double> g("real shape", "x", {2, 3}, "y", {node("Reshape", {"x", "shape"}, {"y"})}, k, eval);
+    std::string message;
+    try {
+      onnx_model_bytes(g);
+    } catch (const InputError& e) {
+      message = e.what();
+    }
+    CAPTURE(message);
+    CHECK(message.rfind("real shape: the ONNX export does not pass ONNX's checker (", 0) == 0);
+    CHECK(message.find("Reshape") != std::string::npos);
+    CHECK(message.find('\n') == std::string::npos);
+  }
 }
 
 TEST_CASE("onnx export: a graph that fixes its batch keeps it; an opset-6 graph's new Mul/Div broadcast explicitly") {
