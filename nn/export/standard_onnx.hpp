@@ -30,7 +30,8 @@
 // the same function with different rounding: Fluxion evaluates SoftPlus_β as
 //     max(x, 0) + log1p(e^{−β|x|})/β
 // and the file as (max(βx, 0) + log1p(e^{−|βx|}))/β — bit-identical for x ≤ 0
-// and for β a power of two, within a few ulps otherwise (the tests measure it).
+// and for β a power of two, at most 1.2 ulp apart otherwise (measured on
+// [−3, 3] for β = 10 and 0.3, float and double: tests/nn/test_onnx_export.cpp).
 #pragma once
 
 #include <map>
