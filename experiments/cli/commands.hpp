@@ -38,5 +38,6 @@ void register_train_command(CLI::App& app);
 void register_reproduce_command(CLI::App& app);
 void register_explain_command(CLI::App& app);  // explain + interactions
 void register_check_command(CLI::App& app);
+void register_export_command(CLI::App& app);
 
 }  // namespace fluxion::cli

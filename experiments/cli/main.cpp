@@ -23,6 +23,7 @@ int main(int argc, char** argv) {
   fluxion::cli::register_reproduce_command(app);
   fluxion::cli::register_explain_command(app);
   fluxion::cli::register_check_command(app);
+  fluxion::cli::register_export_command(app);
   // CLI11 calls a stray first word "A subcommand is required"; name it instead.
   const auto commands = std::as_const(app).get_subcommands(std::function<bool(const CLI::App*)>{});
   std::string known;

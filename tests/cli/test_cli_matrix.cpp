@@ -170,6 +170,12 @@ const std::vector<FlagRow> kCoveredFlags = {
     {"check", "--noise-sigma", "compat CLI: --aggregate mean_absolute / variance_absolute with --noise-sigma"},
     {"check", "--false-classes", "compat CLI: agi --aggregate sum_over_classes --false-classes"},
     {"check", "--inner-baseline", "compat CLI: interactions --rule path_explain_tf_grid and --inner-baseline fresh"},
+    // export: tests/cli/test_cli_export.cpp ("cli export: ...").
+    {"export", "--help", "help lists every flag"},
+    {"export", "--model", "cli export: the exported ONNX file explains to the original model's numbers"},
+    {"export", "--onnx", "cli export: the exported ONNX file explains to the original model's numbers"},
+    {"export", "--smooth-beta", "cli export: the exported ONNX file explains to the original model's numbers (--smooth-beta)"},
+    {"export", "--dtype", "cli export: the exported ONNX file explains to the original model's numbers (--dtype float32)"},
     // reproduce runs in tests/experiments/test_reproduce_smoke.cpp (library);
     // here: --help and one argument error per flag.
     {"reproduce", "--help", "help lists every flag"},
@@ -183,7 +189,7 @@ const std::vector<FlagRow> kCoveredFlags = {
     {"reproduce", "--force", "reproduce: argument errors"},
 };
 
-const std::vector<std::string> kCommands = {"train", "reproduce", "explain", "interactions", "check"};
+const std::vector<std::string> kCommands = {"train", "reproduce", "explain", "interactions", "check", "export"};
 
 // ---------------------------------------------------------------------------
 // Tensors and comparisons.
