@@ -51,8 +51,11 @@ void export_in(const ExportFlags& f) {
   options.doc_string = "exported by fluxion from " + f.model +
                        (f.smooth_beta > 0 ? " with every Relu as SoftPlus(beta = " + number(f.smooth_beta) + ")" : "");
   const OnnxExport written = write_onnx(f.onnx, graph, options);
-  for (const std::string& r : written.rounded_attributes)
-    std::cerr << "fluxion export: note: " << r << " (ONNX keeps float attributes in float32)\n";
+  // One line, however many attributes (a resnet has 9 BatchNorm epsilons).
+  if (!written.rounded_attributes.empty())
+    std::cerr << "fluxion export: note: ONNX keeps float attributes in float32, so "
+              << written.rounded_attributes.size() << " attribute(s) were rounded, e.g. "
+              << written.rounded_attributes.front() << "\n";
   std::cout << "wrote " << f.onnx << ": " << written.nodes << " nodes, " << written.initializers << " initializers, opset "
             << written.opset << ", " << f.dtype << (f.smooth_beta > 0 ? ", every Relu as SoftPlus(beta = " + number(f.smooth_beta) + ")" : "") << "\n";
 }
