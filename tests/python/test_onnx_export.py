@@ -294,3 +294,28 @@ def test_the_evaluator_is_not_fooled_by_a_wrong_file(tmp_path):
             t.CopyFrom(numpy_helper.from_array(np.array(1.0), t.name))  # β → 1: plain Softplus
     x = np.random.default_rng(8).uniform(0.0, 1.0, size=(3, 12))
     assert relative_error(evaluate_onnx(broken, x), model.predict(x)) > 1e-3
+
+
+@pytest.mark.parametrize("beta", [None, 10.0])
+def test_the_resnet_preset_exports_with_batchnorm_residual_additions_and_global_pooling(beta, tmp_path):
+    """The residual BatchNorm preset, its running statistics moved off their initial values by one
+    training-mode step (lr = 0, so only the statistics change), exported and evaluated independently.
+    ONNX stores BatchNorm's ε in float32 (1e-5 → 9.99999975e-6); the file's 9 BatchNorms therefore
+    normalise by √(σ² + ε') instead of √(σ² + ε), a relative change of |ε − ε'|/(2σ²) ≈ 1e-13/σ² each,
+    so the bound here is 1e-11 instead of 1e-12 (measured: 6.5e-14 and 6.8e-14 smoothed)."""
+    model = fluxion.build_model("resnet", 8)
+    rng = np.random.default_rng(8)
+    fluxion.train_step(model, rng.uniform(0.0, 1.0, size=(16, 1, 28, 28)), rng.integers(0, 10, size=16), lr=0.0)
+    state = model.parameters()
+    assert np.abs(state["1.running_mean"]).max() > 1e-3  # the statistics moved
+    fluxion.save_model(model, tmp_path / "resnet.safetensors")
+    flags = [] if beta is None else ["--smooth-beta", str(beta)]
+    fluxion_export(tmp_path / "resnet.safetensors", tmp_path / "resnet.onnx", *flags)
+    exported = checked(tmp_path / "resnet.onnx")
+    ops = [n.op_type for n in exported.graph.node]
+    assert ops.count("BatchNormalization") == 9 and ops.count("Add") == 3 and "GlobalAveragePool" in ops
+    x = rng.uniform(0.0, 1.0, size=(3, 1, 28, 28))
+    ours = (fluxion.smooth(model, beta) if beta is not None else model).predict(x)
+    err = relative_error(evaluate_onnx(exported, x), ours)
+    print(f"resnet (beta {beta}): independent evaluation vs Fluxion {err:.2e}")
+    assert err <= 1e-11
