@@ -102,7 +102,7 @@ Outcome run_ig2_mnist(const Context& ctx, const std::filesystem::path& dir) {
   const double ig2_eta = by_scale(ctx, 0.1, 0.08, 0.02);
   const std::size_t ig2_refs = by_scale<std::size_t>(ctx, 2, 3, 10);
   // The second architecture: the residual BatchNorm net, fewer images (each costs ≈ 8× the cnn's).
-  const std::size_t n_resnet = by_scale<std::size_t>(ctx, 8, 30, 200);
+  const std::size_t n_resnet = by_scale<std::size_t>(ctx, 4, 30, 200);
   PresetComparison on_cnn = compare_on_preset(ctx, dir, "cnn", n, "ig2_comparison", ig2_steps, ig2_eta, ig2_refs);
   PresetComparison on_resnet =
       compare_on_preset(ctx, dir, "resnet", n_resnet, "ig2_comparison_resnet", ig2_steps, ig2_eta, ig2_refs);

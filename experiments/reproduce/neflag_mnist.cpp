@@ -79,7 +79,7 @@ Outcome run_neflag_mnist(const Context& ctx, const std::filesystem::path& dir) {
   const std::vector<MethodRun> main_runs = main_runs_for(model);
   ComparisonResult main_result = compare_methods(ctx, dir, model, images, main_runs, "neflag_comparison");
   // The same table on the second architecture (residual blocks, BatchNorm), on fewer images.
-  const std::size_t n_resnet = by_scale<std::size_t>(ctx, 6, 30, 200);
+  const std::size_t n_resnet = by_scale<std::size_t>(ctx, 3, 30, 200);
   const Dataset<double> resnet_images = evaluation_images(ctx, n_resnet, 8);
   const ComparisonModel resnet = comparison_model(load_preset(ctx, "resnet"));
   ComparisonResult resnet_result =
