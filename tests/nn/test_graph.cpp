@@ -6,6 +6,7 @@
 
 #include <cmath>
 
+#include "tests/nn/graph_builders.hpp"
 #include "autodiff/autodiff.hpp"
 #include "nn/graph/graph.hpp"
 #include "nn/graph/integer_ops.hpp"
@@ -19,29 +20,9 @@ using fluxion::testing::random_tensor;
 
 namespace {
 
-GraphAttribute ints(std::vector<std::int64_t> v) {
-  GraphAttribute a;
-  a.kind = GraphAttribute::Kind::integers;
-  a.ints = std::move(v);
-  return a;
-}
-GraphAttribute integer(std::int64_t v) {
-  GraphAttribute a;
-  a.kind = GraphAttribute::Kind::integer;
-  a.i = v;
-  return a;
-}
-
-GraphNode node(std::string op, std::vector<std::string> in, std::vector<std::string> out,
-               std::map<std::string, GraphAttribute> attributes = {}) {
-  GraphNode n;
-  n.op = std::move(op);
-  n.name = n.op + "_" + out.at(0);
-  n.inputs = std::move(in);
-  n.outputs = std::move(out);
-  n.attributes = std::move(attributes);
-  return n;
-}
+using fluxion::testing::node;
+GraphAttribute ints(std::vector<std::int64_t> v) { return fluxion::testing::ints_attribute(std::move(v)); }
+GraphAttribute integer(std::int64_t v) { return fluxion::testing::int_attribute(v); }
 
 GraphValue<double> constant(const Tensor<double>& t) { return GraphValue<double>::of(Var<double>(t)); }
 

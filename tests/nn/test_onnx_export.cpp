@@ -20,6 +20,7 @@
 #include <cstring>
 #include <limits>
 
+#include "tests/nn/graph_builders.hpp"
 #include "autodiff/autodiff.hpp"
 #include "nn/export/onnx_writer.hpp"
 #include "nn/graph/sequential_graph.hpp"
@@ -182,29 +183,9 @@ std::string residual_onnx_bytes() {
 
 // ---- graphs made of GraphNodes --------------------------------------------------
 
-GraphAttribute int_attr(std::int64_t v) {
-  GraphAttribute a;
-  a.kind = GraphAttribute::Kind::integer;
-  a.i = v;
-  return a;
-}
-GraphAttribute real_attr(double v) {
-  GraphAttribute a;
-  a.kind = GraphAttribute::Kind::real;
-  a.f = v;
-  return a;
-}
-
-GraphNode node(std::string op, std::vector<std::string> in, std::vector<std::string> out,
-               std::map<std::string, GraphAttribute> attributes = {}) {
-  GraphNode n;
-  n.op = std::move(op);
-  n.name = n.op + "_" + out.at(0);
-  n.inputs = std::move(in);
-  n.outputs = std::move(out);
-  n.attributes = std::move(attributes);
-  return n;
-}
+using fluxion::testing::node;
+GraphAttribute int_attr(std::int64_t v) { return fluxion::testing::int_attribute(v); }
+GraphAttribute real_attr(double v) { return fluxion::testing::real_attribute(v); }
 
 /// x [N, 6] → Reshape to [N, 2, 3] by shape arithmetic (Shape, Gather, Unsqueeze,
 /// Concat), Cast to float (stays T), · Constant(value_float 0.5), Cast to float16
