@@ -395,7 +395,7 @@ PYBIND11_MODULE(_core, m) {
         }
         for (auto& [name, value] : parameter_tensors(self.f64)) params[py::str(name)] = to_array(Tensor<double>(value));
         return params;
-      })
+      }, "Every weight and buffer (BatchNorm running statistics) by PyTorch state_dict name, as float64 arrays")
       .def("set_parameters", [](Model& model, const py::dict& params) {
         auto named = named_state(model.sequential("set_parameters"));  // parameters and buffers
         if (params.size() != named.size())
