@@ -3,7 +3,8 @@
 // For each selected experiment: if <out>/<name>/done.json records the same
 // scale and seed, the experiment is finished and is skipped (resume);
 // otherwise it runs, its numbers are checked to be finite, and done.json is
-// written last. A failing experiment is reported and the others still run.
+// written last (then its partial/ checkpoints are removed; an unfinished
+// experiment keeps them, so its rerun reuses the methods already computed). A failing experiment is reported and the others still run.
 // REPORT.md is rebuilt at the end from every finished experiment's section.
 #include "experiments/reproduce/runner.hpp"
 
@@ -113,6 +114,7 @@ bool run_experiment(const Experiment& e, Context& ctx, bool& models_ready) {
     }
     fs::create_directories(dir);
     fs::remove(dir / "done.json");
+    ctx.experiment = e.name;
     Outcome outcome = e.run(ctx, dir);
     require_finite_numbers(outcome.numbers, e.name);
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -122,6 +124,10 @@ bool run_experiment(const Experiment& e, Context& ctx, bool& models_ready) {
                                    {"seed", ctx.seed},
                                    {"wall_seconds", seconds},
                                    {"environment", run_environment()}});
+    // Finished: the per-method checkpoints (method_checkpoint.hpp) and an
+    // earlier attempt's error are no longer needed.
+    fs::remove_all(dir / "partial");
+    fs::remove(dir / "error.txt");
     std::cout << "[" << e.name << "] done in " << format_number(seconds, 3) << " s" << std::endl;
     return true;
   } catch (const std::exception& error) {
