@@ -121,13 +121,19 @@ ComparisonResult compare_methods(const Context& ctx, const std::filesystem::path
   }
   std::vector<Series> deletion_series, insertion_series;
   // Each finished method is checkpointed (method_checkpoint.hpp): a rerun of an
-  // unfinished experiment loads it instead of recomputing it.
-  const std::filesystem::path checkpoints = checkpoint_folder(dir, name);
+  // unfinished experiment loads it instead of recomputing it. The checkpoints
+  // live in the experiment's shared folder (ctx.experiment_dir when set).
+  const std::filesystem::path shared_dir = ctx.experiment_dir.empty() ? dir : ctx.experiment_dir;
+  const std::filesystem::path checkpoints = checkpoint_folder(shared_dir, name);
   const nlohmann::json shared_fingerprint = comparison_fingerprint(ctx, name, model, x, targets);
-  const std::string prefix = ctx.experiment.empty() ? name : "[" + ctx.experiment + "] " + name;
+  const bool sharded = ctx.ranks > 1;
+  std::string prefix = ctx.experiment.empty() ? name : "[" + ctx.experiment + "] " + name;
+  if (sharded) prefix += " (rank " + std::to_string(ctx.rank) + " of " + std::to_string(ctx.ranks) + ")";
   const Stopwatch comparison_watch;
   MethodPace pace;
-  for (std::size_t m = 0; m < runs.size(); ++m) {
+  // Method m of this process's `share` methods, numbered `done` in it: loaded
+  // if a matching checkpoint exists, else computed and checkpointed.
+  auto obtain = [&](std::size_t m, std::size_t done, std::size_t share, bool quiet) {
     const MethodRun& run = runs[m];
     nlohmann::json fingerprint = shared_fingerprint;
     fingerprint["label"] = run.label;
@@ -135,11 +141,11 @@ ComparisonResult compare_methods(const Context& ctx, const std::filesystem::path
     const std::string slug = method_slug(run.label);
     LoadedMethod loaded = load_method(checkpoints, slug, fingerprint);
     if (!loaded.problem.empty()) ctx.progress(prefix + ": not reusing " + loaded.problem + "; recomputing it.");
-    const std::string status = pace.line(prefix, m, runs.size(), comparison_watch.seconds());
+    const std::string status = pace.line(prefix, done, share, comparison_watch.seconds());
     StoredMethod stored;
     if (loaded.method) {
       stored = std::move(*loaded.method);
-      ctx.progress(status + run.label + " reused (stored attributions and seconds per image)");
+      if (!quiet) ctx.progress(status + run.label + " reused (stored attributions and seconds per image)");
     } else {
       ctx.progress(status + run.label + " on " + std::to_string(n) + " images");
       Stopwatch watch;
@@ -148,8 +154,22 @@ ComparisonResult compare_methods(const Context& ctx, const std::filesystem::path
       stored.seconds_per_image = seconds / double(n);
       pace.computed(seconds);
       store_method(checkpoints, slug, fingerprint, stored);
-      stop_if_requested(dir);
+      stop_if_requested(shared_dir);
     }
+    return stored;
+  };
+  if (sharded) {
+    // Sharded (mpirun -n P): this rank computes (or finds stored) the methods
+    // m with m mod P = rank; after the barrier every method is stored, and
+    // every rank loads them all below and scores them identically.
+    std::vector<std::size_t> mine;
+    for (std::size_t m = std::size_t(ctx.rank); m < runs.size(); m += std::size_t(ctx.ranks)) mine.push_back(m);
+    for (std::size_t k = 0; k < mine.size(); ++k) obtain(mine[k], k, mine.size(), false);
+    ctx.barrier();
+  }
+  for (std::size_t m = 0; m < runs.size(); ++m) {
+    const MethodRun& run = runs[m];
+    const StoredMethod stored = obtain(m, m, runs.size(), sharded);
     const MethodOutput<double>& out = stored.output;
     const double per_image = stored.seconds_per_image;
     const auto curves = deletion_insertion(probability, x, out.values, targets, faith);

@@ -25,6 +25,7 @@
 
 #include "experiments/reproduce/method_checkpoint.hpp"
 #include "experiments/reproduce/runner.hpp"
+#include "tests/experiments/result_comparison.hpp"
 #include "tests/nn/scratch_dir.hpp"
 
 namespace fs = std::filesystem;
@@ -51,45 +52,6 @@ std::size_t occurrences(const std::string& text, const std::string& what) {
   std::size_t count = 0;
   for (std::size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++count;
   return count;
-}
-
-/// Every leaf of a JSON document by its path ("/IG2/deletion_auc"), leaving
-/// out leaves whose key contains "seconds" (wall-clock timing).
-void leaves(const nlohmann::json& j, const std::string& path, std::map<std::string, nlohmann::json>& out) {
-  if (j.is_object()) {
-    for (const auto& [k, v] : j.items())
-      if (k.find("seconds") == std::string::npos) leaves(v, path + "/" + k, out);
-  } else if (j.is_array()) {
-    for (std::size_t i = 0; i < j.size(); ++i) leaves(j[i], path + "/" + std::to_string(i), out);
-  } else {
-    out[path] = j;
-  }
-}
-
-/// The cells of a CSV file (RFC 4180 quoting, as Table::csv writes it).
-std::vector<std::vector<std::string>> csv_rows(const std::string& text) {
-  std::vector<std::vector<std::string>> rows(1);
-  std::string cell;
-  bool quoted = false;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    const char c = text[i];
-    if (quoted) {
-      if (c == '"' && i + 1 < text.size() && text[i + 1] == '"') cell += '"', ++i;
-      else if (c == '"') quoted = false;
-      else cell += c;
-    } else if (c == '"') {
-      quoted = true;
-    } else if (c == ',') {
-      rows.back().push_back(cell), cell.clear();
-    } else if (c == '\n') {
-      rows.back().push_back(cell), cell.clear();
-      rows.emplace_back();
-    } else {
-      cell += c;
-    }
-  }
-  if (rows.back().empty()) rows.pop_back();
-  return rows;
 }
 
 /// The stored-method record of `label` in the ig2_comparison checkpoints.
@@ -166,8 +128,8 @@ TEST_CASE("reproduce resumes an interrupted experiment method by method, with bi
   const auto reference_numbers = nlohmann::json::parse(slurp(reference_dir.path / "ig2" / "numbers.json"));
   const auto resumed_numbers = nlohmann::json::parse(slurp(ig2_dir / "numbers.json"));
   std::map<std::string, nlohmann::json> expected, actual;
-  leaves(reference_numbers, "", expected);
-  leaves(resumed_numbers, "", actual);
+  fluxion::testing::leaves(reference_numbers, "", expected);
+  fluxion::testing::leaves(resumed_numbers, "", actual);
   CHECK(expected.size() > 150);  // 2 × 10 methods × 8 numbers, plus the verdicts
   CHECK(actual.size() == expected.size());
   std::size_t differing = 0;
@@ -189,8 +151,8 @@ TEST_CASE("reproduce resumes an interrupted experiment method by method, with bi
     if (entry.path().extension() != ".csv") continue;
     ++csv_files;
     INFO(entry.path().filename().string());
-    const auto a = csv_rows(slurp(entry.path()));
-    const auto b = csv_rows(slurp(ig2_dir / entry.path().filename()));
+    const auto a = fluxion::testing::csv_rows(slurp(entry.path()));
+    const auto b = fluxion::testing::csv_rows(slurp(ig2_dir / entry.path().filename()));
     REQUIRE(a.size() == b.size());
     REQUIRE(a.size() == 11);  // header + 10 methods
     for (std::size_t r = 0; r < a.size(); ++r) {
