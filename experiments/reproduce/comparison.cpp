@@ -76,7 +76,7 @@ struct MethodPace {
   /// "0.4 s", "41 s": one decimal below 10 s, whole seconds above.
   static std::string seconds_text(double s) {
     char text[32];
-    std::snprintf(text, sizeof text, s < 10 ? "%.1f s" : "%.0f s", s);
+    std::snprintf(text, sizeof text, s < 9.95 ? "%.1f s" : "%.0f s", s);  // 9.96 prints "10 s", not "10.0 s"
     return text;
   }
   double seconds = 0;

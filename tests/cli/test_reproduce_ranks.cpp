@@ -38,7 +38,9 @@ std::size_t occurrences(const std::string& text, const std::string& what) {
 TEST_CASE("reproduce: mpirun -n 2 and -n 3 share the methods and give the single-process results" *
           doctest::skip(!FLUXION_TEST_MPI || std::system("command -v mpirun >/dev/null 2>&1") != 0)) {
   const fluxion::testing::ScratchDir scratch("reproduce_ranks");
-  const std::string fluxion = "'" + fluxion::testing::fluxion_executable().string() + "'";
+  std::ostringstream quoted;
+  quoted << "'" << fluxion::testing::fluxion_executable().string() << "'";
+  const std::string fluxion = quoted.str();
   const std::string single_command = "cd '" + scratch.path.string() + "' && OMP_NUM_THREADS=1 " + fluxion +
                                      " reproduce ig2 --smoke --seed 2 --out single > single.log 2>&1";
   REQUIRE_MESSAGE(std::system(single_command.c_str()) == 0, read_text(scratch / "single.log"));
