@@ -125,8 +125,9 @@ bool run_experiment(const Experiment& e, Context& ctx, bool& models_ready) {
     ctx.experiment = e.name;
     ctx.experiment_dir = dir;
     Outcome outcome = e.run(ctx, dir);
-    // Sharded: the other ranks have loaded every checkpoint before partial/ goes.
-    if (ctx.ranks > 1) ctx.barrier();
+    // Sharded: the other ranks have loaded every checkpoint before partial/ goes
+    // (they take part only in the experiments that share methods).
+    if (ctx.ranks > 1 && shares_methods(e)) ctx.barrier();
     require_finite_numbers(outcome.numbers, e.name);
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     write_json(dir / "numbers.json", outcome.numbers);

@@ -4,7 +4,9 @@
 // report). The results must be bit-identical to one process's for P = 2 and
 // P = 3 (every numbers.json leaf and CSV cell but the timing ones), rank 1
 // must have computed its share (its progress lines), and neither partial/ nor
-// the helpers' private folders may remain. Every process runs one OpenMP
+// the helpers' private folders may remain. The timing experiment, which
+// rank 0 runs alone after the shared ones, must finish too (timeout 600: a
+// rank left waiting at a barrier fails the test instead of hanging it). Every process runs one OpenMP
 // thread (OMP_NUM_THREADS=1, passed to the ranks with -x): the engine's
 // parallel reductions depend on the thread count, the split of methods must not.
 // Skipped without MPI support or mpirun, as the explain test in test_streaming.
@@ -53,8 +55,8 @@ TEST_CASE("reproduce: mpirun -n 2 and -n 3 share the methods and give the single
     std::ostringstream command;  // (a stream: GCC 12 warns falsely on chains of + with std::to_string)
     command << "cd '" << scratch.path.string()
             << "' && ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 OMP_NUM_THREADS=1 "
-               "mpirun --allow-run-as-root --oversubscribe -x OMP_NUM_THREADS -n "
-            << ranks << " " << fluxion << " reproduce ig2 --smoke --seed 2 --out " << out << " > " << out
+               "timeout 600 mpirun --allow-run-as-root --oversubscribe -x OMP_NUM_THREADS -n "
+            << ranks << " " << fluxion << " reproduce timing ig2 --smoke --seed 2 --out " << out << " > " << out
             << ".log 2>&1";
     const int status = std::system(command.str().c_str());
     const std::string log = read_text(scratch / (out + ".log"));
@@ -69,6 +71,7 @@ TEST_CASE("reproduce: mpirun -n 2 and -n 3 share the methods and give the single
     CHECK(occurrences(log, "ig2_comparison_resnet" + of.str()) == share);
     CHECK(log.find(first.str()) != std::string::npos);
     CHECK(fs::exists(scratch / out / "ig2" / "done.json"));
+    CHECK(fs::exists(scratch / out / "timing" / "done.json"));  // rank 0 alone, after ig2 (no barrier left waiting)
     CHECK(fs::exists(scratch / out / "REPORT.md"));
     CHECK_FALSE(fs::exists(scratch / out / "ig2" / "partial"));
     CHECK_FALSE(fs::exists(scratch / out / "ranks"));
