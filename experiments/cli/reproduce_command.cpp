@@ -3,7 +3,10 @@
 // and write DIR/REPORT.md (see experiments/reproduce/runner.hpp).
 #include <CLI/CLI.hpp>
 
+#include <iostream>
+
 #include "experiments/cli/commands.hpp"
+#include "experiments/cli/streaming_ranks.hpp"
 #include "experiments/reproduce/runner.hpp"
 
 namespace fluxion::cli {
@@ -48,7 +51,20 @@ void register_reproduce_command(CLI::App& app) {
       for (const auto& n : experiments::experiment_names()) known = known || n == s;
       if (!known) throw UsageError("unknown experiment '" + s + "'");
     }
-    const int failures = experiments::reproduce(options);
+    // Under mpirun -n P the ranks share the method comparisons (runner.hpp);
+    // a failure on any rank ends them all (the others would wait at a barrier).
+    Ranks& ranks = Ranks::world();
+    options.rank = ranks.rank();
+    options.ranks = ranks.size();
+    options.barrier = [&ranks] { ranks.barrier(); };
+    int failures = 0;
+    try {
+      failures = experiments::reproduce(options);
+    } catch (const std::exception& error) {
+      if (!ranks.parallel()) throw;
+      std::cerr << "fluxion reproduce (rank " << ranks.rank() << "): " << error.what() << "\n";
+      ranks.abort(1);
+    }
     if (failures > 0) throw std::runtime_error(std::to_string(failures) + " experiment(s) failed; see the report");
   });
 }

@@ -2,6 +2,7 @@
 #include "experiments/reproduce/comparison.hpp"
 
 #include <cmath>
+#include <cstdio>
 #include <sstream>
 
 #include <xtensor/xview.hpp>
@@ -9,6 +10,7 @@
 #include "attribution/faithfulness.hpp"
 #include "experiments/lib/heatmap_grid.hpp"
 #include "experiments/lib/plot.hpp"
+#include "experiments/reproduce/method_checkpoint.hpp"
 #include "nn/models/smoothing.hpp"
 
 namespace fluxion::experiments {
@@ -51,6 +53,43 @@ Tensor<double> image_of(const Tensor<double>& batch, std::size_t n) {
   return img;
 }
 
+/// What determines a comparison's stored methods, besides the method itself:
+/// the experiment, comparison, scale and seed, the images (count and a hash
+/// of their bytes), the explained classes, and a hash of the model's explained
+/// output on the images (so a retrained model invalidates the checkpoints).
+nlohmann::json comparison_fingerprint(const Context& ctx, const std::string& name, const ComparisonModel& model,
+                                      const Tensor<double>& x, const std::vector<std::size_t>& targets) {
+  return {{"experiment", ctx.experiment},
+          {"comparison", name},
+          {"scale", scale_name(ctx.scale)},
+          {"seed", ctx.seed},
+          {"images", x.shape()[0]},
+          {"images_fnv1a64", tensor_fingerprint(x)},
+          {"targets", targets},
+          {"explained_output_fnv1a64", tensor_fingerprint(output_values(model.explained, x, targets))}};
+}
+
+/// The progress of a comparison: "<prefix> d/M methods, E s, ETA R s: ",
+/// with R = (M − d) · (mean seconds of the methods computed so far; reused
+/// ones cost nothing and are not counted), "ETA unknown" before the first.
+struct MethodPace {
+  /// "0.4 s", "41 s": one decimal below 10 s, whole seconds above.
+  static std::string seconds_text(double s) {
+    char text[32];
+    std::snprintf(text, sizeof text, s < 9.95 ? "%.1f s" : "%.0f s", s);  // 9.96 prints "10 s", not "10.0 s"
+    return text;
+  }
+  double seconds = 0;
+  std::size_t count = 0;
+  void computed(double s) { seconds += s, ++count; }
+  std::string line(const std::string& prefix, std::size_t done, std::size_t total, double elapsed) const {
+    const std::string eta =
+        count == 0 ? std::string("ETA unknown") : "ETA " + seconds_text(double(total - done) * seconds / double(count));
+    return prefix + " " + std::to_string(done) + "/" + std::to_string(total) + " methods, " + seconds_text(elapsed) +
+           ", " + eta + ": ";
+  }
+};
+
 }  // namespace
 
 ComparisonResult compare_methods(const Context& ctx, const std::filesystem::path& dir, const ComparisonModel& model,
@@ -81,11 +120,58 @@ ComparisonResult compare_methods(const Context& ctx, const std::filesystem::path
     grid_spec.row_labels.push_back("image " + std::to_string(r) + ", class " + std::to_string(targets[r]));
   }
   std::vector<Series> deletion_series, insertion_series;
-  for (const auto& run : runs) {
-    ctx.progress(run.label + " on " + std::to_string(n) + " images");
-    Stopwatch watch;
-    MethodOutput<double> out = run.run(x, targets);
-    const double per_image = watch.seconds() / double(n);
+  // Each finished method is checkpointed (method_checkpoint.hpp): a rerun of an
+  // unfinished experiment loads it instead of recomputing it. The checkpoints
+  // live in the experiment's shared folder (ctx.experiment_dir when set).
+  const std::filesystem::path shared_dir = ctx.experiment_dir.empty() ? dir : ctx.experiment_dir;
+  const std::filesystem::path checkpoints = checkpoint_folder(shared_dir, name);
+  const nlohmann::json shared_fingerprint = comparison_fingerprint(ctx, name, model, x, targets);
+  const bool sharded = ctx.ranks > 1;
+  std::string prefix = ctx.experiment.empty() ? name : "[" + ctx.experiment + "] " + name;
+  if (sharded) prefix += " (rank " + std::to_string(ctx.rank) + " of " + std::to_string(ctx.ranks) + ")";
+  const Stopwatch comparison_watch;
+  MethodPace pace;
+  // Method m of this process's `share` methods, numbered `done` in it: loaded
+  // if a matching checkpoint exists, else computed and checkpointed.
+  auto obtain = [&](std::size_t m, std::size_t done, std::size_t share, bool quiet) {
+    const MethodRun& run = runs[m];
+    nlohmann::json fingerprint = shared_fingerprint;
+    fingerprint["label"] = run.label;
+    fingerprint["method"] = run.method;
+    const std::string slug = method_slug(run.label);
+    LoadedMethod loaded = load_method(checkpoints, slug, fingerprint);
+    if (!loaded.problem.empty()) ctx.progress(prefix + ": not reusing " + loaded.problem + "; recomputing it.");
+    const std::string status = pace.line(prefix, done, share, comparison_watch.seconds());
+    StoredMethod stored;
+    if (loaded.method) {
+      stored = std::move(*loaded.method);
+      if (!quiet) ctx.progress(status + run.label + " reused (stored attributions and seconds per image)");
+    } else {
+      ctx.progress(status + run.label + " on " + std::to_string(n) + " images");
+      Stopwatch watch;
+      stored.output = run.run(x, targets);
+      const double seconds = watch.seconds();
+      stored.seconds_per_image = seconds / double(n);
+      pace.computed(seconds);
+      store_method(checkpoints, slug, fingerprint, stored);
+      stop_if_requested(shared_dir);
+    }
+    return stored;
+  };
+  if (sharded) {
+    // Sharded (mpirun -n P): this rank computes (or finds stored) the methods
+    // m with m mod P = rank; after the barrier every method is stored, and
+    // every rank loads them all below and scores them identically.
+    std::vector<std::size_t> mine;
+    for (std::size_t m = std::size_t(ctx.rank); m < runs.size(); m += std::size_t(ctx.ranks)) mine.push_back(m);
+    for (std::size_t k = 0; k < mine.size(); ++k) obtain(mine[k], k, mine.size(), false);
+    ctx.barrier();
+  }
+  for (std::size_t m = 0; m < runs.size(); ++m) {
+    const MethodRun& run = runs[m];
+    const StoredMethod stored = obtain(m, m, runs.size(), sharded);
+    const MethodOutput<double>& out = stored.output;
+    const double per_image = stored.seconds_per_image;
     const auto curves = deletion_insertion(probability, x, out.values, targets, faith);
     const auto diff = mean_se(curves.difference);
     const auto del = mean_se(curves.deletion.auc);

@@ -3,10 +3,12 @@
 // For each selected experiment: if <out>/<name>/done.json records the same
 // scale and seed, the experiment is finished and is skipped (resume);
 // otherwise it runs, its numbers are checked to be finite, and done.json is
-// written last. A failing experiment is reported and the others still run.
+// written last (then its partial/ checkpoints are removed; an unfinished
+// experiment keeps them, so its rerun reuses the methods already computed). A failing experiment is reported and the others still run.
 // REPORT.md is rebuilt at the end from every finished experiment's section.
 #include "experiments/reproduce/runner.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <fstream>
 #include <iostream>
@@ -96,8 +98,15 @@ Context make_context(const ReproduceOptions& options) {
   ctx.scale = options.scale;
   ctx.seed = options.seed;
   ctx.progress = [](const std::string& line) { std::cout << "  " << line << std::endl; };
+  ctx.rank = options.rank;
+  ctx.ranks = options.ranks;
+  ctx.barrier = options.barrier;
   return ctx;
 }
+
+/// The experiments whose work is compare_methods, which the ranks of
+/// `mpirun -n P` share (every other experiment runs on rank 0 alone).
+bool shares_methods(const Experiment& e) { return e.name == "ig2" || e.name == "neflag"; }
 
 /// Runs one experiment into <out>/<name>/: numbers.json, section.md, and
 /// done.json last (or error.txt). False if it failed. The MNIST models are
@@ -113,7 +122,12 @@ bool run_experiment(const Experiment& e, Context& ctx, bool& models_ready) {
     }
     fs::create_directories(dir);
     fs::remove(dir / "done.json");
+    ctx.experiment = e.name;
+    ctx.experiment_dir = dir;
     Outcome outcome = e.run(ctx, dir);
+    // Sharded: the other ranks have loaded every checkpoint before partial/ goes
+    // (they take part only in the experiments that share methods).
+    if (ctx.ranks > 1 && shares_methods(e)) ctx.barrier();
     require_finite_numbers(outcome.numbers, e.name);
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     write_json(dir / "numbers.json", outcome.numbers);
@@ -122,13 +136,34 @@ bool run_experiment(const Experiment& e, Context& ctx, bool& models_ready) {
                                    {"seed", ctx.seed},
                                    {"wall_seconds", seconds},
                                    {"environment", run_environment()}});
+    // Finished: the per-method checkpoints (method_checkpoint.hpp) and an
+    // earlier attempt's error are no longer needed.
+    fs::remove_all(dir / "partial");
+    fs::remove(dir / "error.txt");
     std::cout << "[" << e.name << "] done in " << format_number(seconds, 3) << " s" << std::endl;
     return true;
   } catch (const std::exception& error) {
     std::cout << "[" << e.name << "] FAILED: " << error.what() << std::endl;
     write_text(dir / "error.txt", std::string(error.what()) + "\n");
+    if (ctx.ranks > 1) throw;  // the other ranks would wait at a barrier: the caller ends them all
     return false;
   }
+}
+
+/// A helping rank (not 0) of a sharded run: runs the experiment for its share
+/// of the method comparisons, writing its own files into a private folder
+/// <out>/ranks/<rank>/<name> (removed afterwards); the checkpoints go to the
+/// shared <out>/<name>/partial/ as rank 0's do. Any failure propagates.
+void help_with_experiment(const Experiment& e, Context& ctx) {
+  const fs::path own = ctx.out_dir / "ranks" / std::to_string(ctx.rank) / e.name;
+  fs::create_directories(own);
+  ctx.experiment = e.name;
+  ctx.experiment_dir = ctx.out_dir / e.name;
+  e.run(ctx, own);
+  ctx.barrier();  // rank 0 removes partial/ only after this
+  fs::remove_all(own.parent_path());
+  std::error_code not_empty;  // another helper's folder may still be there
+  fs::remove(ctx.out_dir / "ranks", not_empty);
 }
 
 /// REPORT.md from every finished experiment (also ones from earlier runs):
@@ -217,7 +252,7 @@ nlohmann::json write_report(const Context& ctx, const nlohmann::json& env, doubl
 }  // namespace
 
 int reproduce(const ReproduceOptions& options) {
-  const std::vector<Experiment> chosen = selected_experiments(options.selection);
+  std::vector<Experiment> chosen = selected_experiments(options.selection);
   Context ctx = make_context(options);
   fs::create_directories(ctx.out_dir);
 
@@ -225,6 +260,25 @@ int reproduce(const ReproduceOptions& options) {
   int failures = 0;
   std::size_t skipped = 0;
   bool models_ready = false;
+  if (ctx.ranks > 1) {
+    // Sharded: rank 0 trains (or finds) the MNIST presets first, so the others
+    // load the same files. Every rank decides the same: the folders are shared.
+    bool any = false;
+    for (const auto& e : chosen)
+      any = any || (shares_methods(e) && (options.force || !finished(ctx.out_dir / e.name, ctx)));
+    if (any && ctx.rank == 0) prepare_mnist_models(ctx);
+    if (any) ctx.barrier();
+    if (any && ctx.rank != 0) prepare_mnist_models(ctx);  // now cached: loads them
+    models_ready = any;
+    // The shared experiments first, so the helping ranks are not left waiting
+    // at a barrier while rank 0 runs the others (the report keeps its order).
+    std::stable_partition(chosen.begin(), chosen.end(), shares_methods);
+  }
+  if (ctx.rank != 0) {
+    for (const auto& e : chosen)
+      if (shares_methods(e) && (options.force || !finished(ctx.out_dir / e.name, ctx))) help_with_experiment(e, ctx);
+    return 0;
+  }
   for (const auto& e : chosen) {
     if (!options.force && finished(ctx.out_dir / e.name, ctx)) {
       std::cout << "[" << e.name << "] already finished (" << scale_name(ctx.scale)

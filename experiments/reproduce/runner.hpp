@@ -2,6 +2,7 @@
 // and assemble REPORT.md + metadata.json from what each experiment wrote.
 #pragma once
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -16,6 +17,12 @@ struct ReproduceOptions {
   std::filesystem::path data_dir = "data/mnist";
   std::uint64_t seed = 0;
   bool force = false;  // redo finished experiments
+  /// mpirun -n P (see Context): this process's rank, P, and a barrier of all
+  /// P. Rank 0 runs every experiment and writes the report; the other ranks
+  /// only help with the method comparisons (ig2, neflag), each writing into
+  /// <out>/ranks/<rank>/ (removed afterwards) except for the shared checkpoints.
+  int rank = 0, ranks = 1;
+  std::function<void()> barrier;
 };
 
 /// Runs the experiments and writes out_dir/REPORT.md. Returns the number of
