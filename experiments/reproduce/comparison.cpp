@@ -208,11 +208,11 @@ ComparisonResult compare_methods(const Context& ctx, const std::filesystem::path
   }
   plot_heatmap_grid(dir / (name + "_heatmaps.png"), grid_spec, grid_cells);
   plot_lines(dir / (name + "_deletion.png"),
-             {"Deletion: mean probability of the class over " + std::to_string(n) + " images",
+             {"Deletion: mean probability of the class over " + std::to_string(n) + " images (" + name + ")",
               "fraction of pixels removed (set to 0)", "probability", false, false, 900, 500},
              deletion_series);
   plot_lines(dir / (name + "_insertion.png"),
-             {"Insertion: mean probability of the class over " + std::to_string(n) + " images",
+             {"Insertion: mean probability of the class over " + std::to_string(n) + " images (" + name + ")",
               "fraction of pixels inserted (into a black image)", "probability", false, false, 900, 500},
              insertion_series);
   std::ostringstream md;
