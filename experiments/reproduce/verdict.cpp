@@ -71,28 +71,79 @@ PairedInterval paired_interval(const std::vector<double>& a, const std::vector<d
   return r;
 }
 
+namespace {
+
+/// The better-than rule (margin 0) or the on-par rule on one interval.
+std::string judged(const PairedInterval& i, double margin) {
+  if (i.n < 2) return "inconclusive";
+  if (margin > 0) {
+    if (i.low >= -margin && i.high <= margin) return "agrees";
+    if (i.low > margin || i.high < -margin) return "disagrees";
+    return "inconclusive";
+  }
+  if (i.low > 0) return "agrees";
+  if (i.high < 0) return "disagrees";
+  return "inconclusive";
+}
+
+std::string interval_text(const PairedInterval& i) {
+  return i.n < 2 ? "n/a (n < 2)" : "[" + format_number(i.low, 3) + ", " + format_number(i.high, 3) + "]";
+}
+
+}  // namespace
+
 Verdict better_than(const std::string& experiment, const std::string& claim, const std::string& measure,
                     const std::vector<double>& a, const std::vector<double>& b) {
-  Verdict v{experiment, claim, measure, "inconclusive", paired_interval(a, b), 0};
-  if (v.interval.n >= 2 && v.interval.low > 0) v.result = "agrees";
-  if (v.interval.n >= 2 && v.interval.high < 0) v.result = "disagrees";
+  Verdict v{experiment, claim, measure, "", paired_interval(a, b), 0, {}};
+  v.result = judged(v.interval, 0);
   return v;
 }
 
 Verdict on_par(const std::string& experiment, const std::string& claim, const std::string& measure,
                const std::vector<double>& a, const std::vector<double>& b, double margin) {
   if (!(margin > 0) || !std::isfinite(margin)) throw ArgumentError("on-par claim: margin must be positive");
-  Verdict v{experiment, claim, measure, "inconclusive", paired_interval(a, b), margin};
-  if (v.interval.n < 2) return v;
-  if (v.interval.low >= -margin && v.interval.high <= margin) v.result = "agrees";
-  if (v.interval.low > margin || v.interval.high < -margin) v.result = "disagrees";
+  Verdict v{experiment, claim, measure, "", paired_interval(a, b), margin, {}};
+  v.result = judged(v.interval, margin);
   return v;
 }
+
+void add_sweep_point(Verdict& v, const std::string& setting, const std::vector<double>& a,
+                     const std::vector<double>& b) {
+  SweepPoint p{setting, "", paired_interval(a, b)};
+  p.result = judged(p.interval, v.margin);
+  v.sweep.push_back(std::move(p));
+}
+
+std::string robustness_summary(const Verdict& v) {
+  if (v.sweep.empty()) return "not swept";
+  std::string changed;
+  std::size_t k = 0;
+  for (const SweepPoint& p : v.sweep) {
+    if (p.result == v.result) continue;
+    changed += (k++ ? ", " : "") + p.setting + " (" + p.result + ")";
+  }
+  const std::string total = std::to_string(v.sweep.size());
+  if (k == 0) return "same in all " + total + " settings";
+  return "changes in " + std::to_string(k) + " of " + total + ": " + changed;
+}
+
+namespace {
+
+nlohmann::json sweep_json(const Verdict& v) {
+  nlohmann::json all = nlohmann::json::array();
+  for (const SweepPoint& p : v.sweep)
+    all.push_back({{"setting", p.setting}, {"result", p.result}, {"effect", p.interval.effect},
+                   {"ci_low", p.interval.low}, {"ci_high", p.interval.high}, {"n", p.interval.n}});
+  return all;
+}
+
+}  // namespace
 
 nlohmann::json to_json(const Verdict& v) {
   return {{"experiment", v.experiment}, {"claim", v.claim},         {"measure", v.measure},
           {"result", v.result},         {"effect", v.interval.effect}, {"ci_low", v.interval.low},
-          {"ci_high", v.interval.high}, {"n", v.interval.n},        {"margin", v.margin}};
+          {"ci_high", v.interval.high}, {"n", v.interval.n},        {"margin", v.margin},
+          {"sweep", sweep_json(v)}};
 }
 
 Verdict verdict_from_json(const nlohmann::json& j) {
@@ -107,6 +158,16 @@ Verdict verdict_from_json(const nlohmann::json& j) {
   v.interval = {j["effect"].get<double>(), j["ci_low"].get<double>(), j["ci_high"].get<double>(),
                 j["n"].get<std::size_t>()};
   v.margin = j["margin"].get<double>();
+  if (j.contains("sweep")) {  // optional: records written before sweeps existed have none
+    for (const auto& p : j["sweep"]) {
+      for (const char* k : {"setting", "result", "effect", "ci_low", "ci_high", "n"}) {
+        if (!p.contains(k)) throw InputError(std::string("verdict sweep record lacks '") + k + "'");
+      }
+      v.sweep.push_back({p["setting"].get<std::string>(), p["result"].get<std::string>(),
+                         {p["effect"].get<double>(), p["ci_low"].get<double>(), p["ci_high"].get<double>(),
+                          p["n"].get<std::size_t>()}});
+    }
+  }
   return v;
 }
 
@@ -116,30 +177,50 @@ nlohmann::json verdicts_json(const std::vector<Verdict>& verdicts) {
   return all;
 }
 
+namespace {
+
+/// Each swept verdict's sweep as a table, under a line naming the claim.
+std::string sweep_tables(const std::vector<Verdict>& verdicts) {
+  std::string md;
+  for (const Verdict& v : verdicts) {
+    if (v.sweep.empty()) continue;
+    Table t;
+    t.columns = {"setting", "verdict", "effect a − b", "95% paired CI", "n"};
+    for (const SweepPoint& p : v.sweep)
+      t.add_row({p.setting, p.result == v.result ? p.result : "**" + p.result + "**", format_number(p.interval.effect, 3),
+                 interval_text(p.interval), std::to_string(p.interval.n)});
+    md += "*Across settings* — " + v.claim + ", " + v.measure + " (here: **" + v.result + "**; " +
+          robustness_summary(v) + "; a changed verdict in bold):\n\n" + t.markdown() + "\n";
+  }
+  return md;
+}
+
+}  // namespace
+
 std::string verdict_section(const std::vector<Verdict>& verdicts) {
   return "**Claims tested** (paired over the same inputs; 95% Student-t interval of the mean difference; "
          "agrees / disagrees when the interval excludes 0, or for an on-par claim lies inside / outside the "
          "margin):\n\n" +
-         verdict_table(verdicts, false).markdown() + "\n";
+         verdict_table(verdicts, false).markdown() + "\n" + sweep_tables(verdicts);
 }
 
 Table verdict_table(const std::vector<Verdict>& verdicts, bool with_experiment) {
   Table t;
   if (with_experiment) t.columns.push_back("experiment");
-  for (const char* c : {"paper's claim", "measure (a − b)", "verdict", "effect a − b", "95% paired CI", "n"})
+  for (const char* c :
+       {"paper's claim", "measure (a − b)", "verdict", "effect a − b", "95% paired CI", "n", "across settings"})
     t.columns.push_back(c);
   for (const Verdict& v : verdicts) {
     std::vector<std::string> row;
     if (with_experiment) row.push_back(v.experiment);
-    const std::string ci = v.interval.n < 2 ? "n/a (n < 2)"
-                                            : "[" + format_number(v.interval.low, 3) + ", " +
-                                                  format_number(v.interval.high, 3) + "]";
+    const std::string ci = interval_text(v.interval);
     row.push_back(v.claim + (v.margin > 0 ? " (on par: within ±" + format_number(v.margin, 3) + ")" : ""));
     row.push_back(v.measure);
     row.push_back("**" + v.result + "**");
     row.push_back(format_number(v.interval.effect, 3));
     row.push_back(ci);
     row.push_back(std::to_string(v.interval.n));
+    row.push_back(robustness_summary(v));
     t.add_row(row);
   }
   return t;

@@ -13,6 +13,12 @@
 //     below −δ), inconclusive otherwise.
 // Fewer than 2 pairs give no interval: inconclusive, the interval collapsed
 // to the effect.
+//
+// Robustness to settings (issue 20, item 3): a verdict can carry a sweep, the
+// same claim judged again under other settings of the methods or of the
+// yardstick (add_sweep_point: the same rule, the same margin, on that
+// setting's pairs). robustness_summary says whether the verdict survives:
+// "same in all K settings", or "changes in k of K: <setting> (<result>), …".
 #pragma once
 #include <cstddef>
 #include <string>
@@ -40,6 +46,13 @@ struct PairedInterval {
 /// or zero length, or non-finite entries.
 PairedInterval paired_interval(const std::vector<double>& a, const std::vector<double>& b);
 
+/// The claim judged again under one other setting (a sweep point).
+struct SweepPoint {
+  std::string setting;  // e.g. "IG2 η = 0.04" or "deletion: 5% per step"
+  std::string result;   // "agrees" | "disagrees" | "inconclusive"
+  PairedInterval interval;
+};
+
 struct Verdict {
   std::string experiment;  // e.g. "ig2"
   std::string claim;       // the paper's claim, in words
@@ -47,6 +60,7 @@ struct Verdict {
   std::string result;      // "agrees" | "disagrees" | "inconclusive"
   PairedInterval interval;
   double margin = 0;  // δ of an on-par claim (0 for better-than claims)
+  std::vector<SweepPoint> sweep;  // the same claim under other settings (empty: not swept)
 };
 
 /// "a is better than b": the verdict described above.
@@ -56,6 +70,16 @@ Verdict better_than(const std::string& experiment, const std::string& claim, con
 Verdict on_par(const std::string& experiment, const std::string& claim, const std::string& measure,
                const std::vector<double>& a, const std::vector<double>& b, double margin);
 
+/// Judges v's claim (better-than, or on-par within v.margin) on the pairs
+/// (a, b) of another setting and appends the result to v.sweep.
+void add_sweep_point(Verdict& v, const std::string& setting, const std::vector<double>& a,
+                     const std::vector<double>& b);
+
+/// "not swept" (no sweep), "same in all K settings", or
+/// "changes in k of K: <setting> (<result>), …" (the settings whose result
+/// differs from v.result, in sweep order).
+std::string robustness_summary(const Verdict& v);
+
 nlohmann::json to_json(const Verdict& v);
 Verdict verdict_from_json(const nlohmann::json& j);  // InputError naming the missing key
 
@@ -63,10 +87,13 @@ Verdict verdict_from_json(const nlohmann::json& j);  // InputError naming the mi
 /// numbers.json; REPORT.md's summary table is built from these arrays).
 nlohmann::json verdicts_json(const std::vector<Verdict>& verdicts);
 
-/// "**Claims tested.**" followed by the verdict table (for an experiment's section).
+/// "**Claims tested.**" followed by the verdict table (for an experiment's
+/// section), then, for each swept verdict, its sweep as a table (setting,
+/// verdict, effect, 95% CI, n).
 std::string verdict_section(const std::vector<Verdict>& verdicts);
 
-/// A table of verdicts: experiment, claim, measure, verdict, effect, 95% CI, n.
+/// A table of verdicts: experiment, claim, measure, verdict, effect, 95% CI,
+/// n, and "across settings" (robustness_summary).
 Table verdict_table(const std::vector<Verdict>& verdicts, bool with_experiment);
 
 }  // namespace fluxion::experiments

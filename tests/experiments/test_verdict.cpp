@@ -104,9 +104,58 @@ TEST_CASE("verdicts round-trip through JSON and make a table") {
   broken.erase("ci_low");
   CHECK_THROWS_AS(verdict_from_json(broken), InputError);
   const Table t = verdict_table({v, back}, true);
-  CHECK(t.columns.size() == 7);
+  CHECK(t.columns.size() == 8);
+  CHECK(t.rows[0][7] == "not swept");
   CHECK(t.rows.size() == 2);
   CHECK(t.rows[0][3] == "**" + v.result + "**");
+}
+
+TEST_CASE("a sweep judges the same claim under each setting and says whether the verdict survives") {
+  // Main setting: a − b = −0.1 on every pair (noise ±0.01): disagrees.
+  const std::vector<double> noise = {0.01, -0.01, 0.005, -0.005, 0.0};
+  std::vector<double> a, b, a_same, a_flip, a_flat;
+  for (double e : noise) {
+    b.push_back(0.5);
+    a.push_back(0.4 + e);
+    a_same.push_back(0.3 + e);            // −0.2: still disagrees
+    a_flip.push_back(0.6 + e);            // +0.1: agrees
+    a_flat.push_back(0.5 + 10 * e);       // mean 0, spread ±0.1: inconclusive
+  }
+  Verdict v = better_than("ig2", "a beats b", "a − b", a, b);
+  REQUIRE(v.result == "disagrees");
+  CHECK(robustness_summary(v) == "not swept");
+  add_sweep_point(v, "K = 10", a_same, b);
+  REQUIRE(v.sweep.size() == 1);
+  CHECK(v.sweep[0].result == "disagrees");
+  CHECK(v.sweep[0].interval.effect == doctest::Approx(-0.2).epsilon(1e-12));  // the noise sums to 0
+  CHECK(robustness_summary(v) == "same in all 1 settings");
+  add_sweep_point(v, "η = 0.04", a_flip, b);
+  add_sweep_point(v, "logit", a_flat, b);
+  CHECK(v.sweep[1].result == "agrees");
+  CHECK(v.sweep[2].result == "inconclusive");
+  CHECK(robustness_summary(v) == "changes in 2 of 3: η = 0.04 (agrees), logit (inconclusive)");
+  // An on-par verdict's sweep uses its margin: ±0.001 around 0 is on par within 0.05.
+  Verdict p = on_par("smoothing", "on par", "m", {0.3, 0.31, 0.29}, {0, 0, 0}, 0.05);
+  REQUIRE(p.result == "disagrees");
+  add_sweep_point(p, "β = 1", {0.001, -0.001, 0.0}, {0, 0, 0});
+  CHECK(p.sweep[0].result == "agrees");
+  // The sweep survives JSON and shows in the table and the section.
+  const Verdict back = verdict_from_json(to_json(v));
+  REQUIRE(back.sweep.size() == 3);
+  CHECK(back.sweep[1].setting == "η = 0.04");
+  CHECK(back.sweep[1].interval.low == v.sweep[1].interval.low);
+  CHECK(robustness_summary(back) == robustness_summary(v));
+  nlohmann::json old = to_json(v);
+  old.erase("sweep");  // records written before sweeps: no sweep
+  CHECK(verdict_from_json(old).sweep.empty());
+  old = to_json(v);
+  old["sweep"][0].erase("n");
+  CHECK_THROWS_AS(verdict_from_json(old), InputError);
+  CHECK(verdict_table({v}, false).rows[0][6] == robustness_summary(v));
+  const std::string md = verdict_section({v});
+  CHECK(md.find("*Across settings* — a beats b") != std::string::npos);
+  CHECK(md.find("| η = 0.04 | **agrees** |") != std::string::npos);
+  CHECK(md.find("| K = 10 | disagrees |") != std::string::npos);
 }
 
 TEST_CASE("Table::markdown escapes a '|' inside a cell") {
