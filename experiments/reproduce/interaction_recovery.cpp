@@ -100,22 +100,6 @@ std::vector<double> first(const std::vector<double>& all, std::size_t count) {
   return {all.begin(), all.begin() + std::ptrdiff_t(std::min(count, all.size()))};
 }
 
-/// max over samples n of max_ij |a_nij − b_nij| / max_ij |b_nij| for a [N', d, d]
-/// and b [N, d, d], N' ≤ N (a compared with the first N' samples of b).
-double max_relative_change(const Tensor<double>& a, const Tensor<double>& b) {
-  const std::size_t per_sample = a.shape()[1] * a.shape()[2];
-  double worst = 0;
-  for (std::size_t n = 0; n < a.shape()[0]; ++n) {
-    double diff = 0, size = 0;
-    for (std::size_t k = 0; k < per_sample; ++k) {
-      diff = std::max(diff, std::abs(a.flat(n * per_sample + k) - b.flat(n * per_sample + k)));
-      size = std::max(size, std::abs(b.flat(n * per_sample + k)));
-    }
-    if (size > 0) worst = std::max(worst, diff / size);
-  }
-  return worst;
-}
-
 struct MethodSettings {
   int ih_points = 32;
   std::size_t eh_samples = 100;

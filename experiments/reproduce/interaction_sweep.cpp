@@ -2,6 +2,7 @@
 #include "experiments/reproduce/interaction_sweep.hpp"
 
 #include <algorithm>
+#include <cmath>
 
 #include "autodiff/errors.hpp"
 
@@ -122,6 +123,24 @@ std::vector<std::pair<std::string, int>> changes_by_setting(const std::vector<Ve
     }
   }
   return counts;
+}
+
+double max_relative_change(const Tensor<double>& a, const Tensor<double>& b) {
+  if (a.dimension() != 3 || b.dimension() != 3 || a.shape()[1] != b.shape()[1] || a.shape()[2] != b.shape()[2] ||
+      a.shape()[0] > b.shape()[0]) {
+    throw ArgumentError("max_relative_change needs a [N', d, d] and b [N, d, d] with N' <= N");
+  }
+  const std::size_t per_sample = a.shape()[1] * a.shape()[2];
+  double worst = 0;
+  for (std::size_t n = 0; n < a.shape()[0]; ++n) {
+    double diff = 0, size = 0;
+    for (std::size_t k = 0; k < per_sample; ++k) {
+      diff = std::max(diff, std::abs(a.flat(n * per_sample + k) - b.flat(n * per_sample + k)));
+      size = std::max(size, std::abs(b.flat(n * per_sample + k)));
+    }
+    if (size > 0) worst = std::max(worst, diff / size);
+  }
+  return worst;
 }
 
 Table sweep_grid(const std::vector<Verdict>& verdicts) {

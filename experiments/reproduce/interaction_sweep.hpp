@@ -16,6 +16,7 @@
 #include <utility>
 #include <vector>
 
+#include "autodiff/tensor.hpp"
 #include "experiments/reproduce/verdict.hpp"
 
 namespace fluxion::experiments {
@@ -84,6 +85,13 @@ std::string disagreement_robustness_text(const DisagreementRobustness& r);
 /// own result).
 std::vector<std::pair<std::string, int>> changes_by_setting(const std::vector<Verdict>& verdicts,
                                                             const std::string& reference = "");
+
+/// How far IH's Γ moves under another node count, relative to its size:
+///     max_n  max_ij |a_nij − b_nij| / max_ij |b_nij|
+/// for a [N', d, d] and b [N, d, d], N' ≤ N (a compared with the first N'
+/// samples of b; a sample with b_n = 0 is skipped). ArgumentError for other
+/// shapes.
+double max_relative_change(const Tensor<double>& a, const Tensor<double>& b);
 
 /// One row per verdict: measure, its verdict, then per sweep setting (the
 /// first verdict's settings, in order) "<result> (<effect>)", a result that
