@@ -11,7 +11,7 @@
 // Robustness sweep (issue 20, item 3; interaction_sweep.hpp): every verdict is
 // judged again with the model smoothed at SoftPlus β = 3 and 30 (every method
 // recomputed) and with IH on 8 and 128 nodes (only IH recomputed), on the
-// first n_sweep test samples of each setting.
+// first n_sweep test samples of each (kind, d).
 #include <map>
 #include <random>
 #include <sstream>
