@@ -158,6 +158,41 @@ TEST_CASE("reproduce --smoke runs every experiment and writes a complete report"
   }
   CHECK(verdict_count == 6 + 3 + 10 + 13);  // interactions: 3 claims × 2 truths; smoothing: 2 presets + nodes; ig2, neflag: cnn + resnet
 
+  {  // The interaction verdicts' sweep: SoftPlus β = 3, 30 and IH on 8, 128 nodes, on all 12 smoke test
+     // samples of each setting (2 kinds × d = 5): n = 24 pooled, 12 per kind.
+    const auto interactions = nlohmann::json::parse(slurp(out / "interactions" / "numbers.json"));
+    const auto& sweep = interactions.at("verdicts_sweep");
+    CHECK(sweep.at("main").at("beta") == 10.0);
+    CHECK(sweep.at("main").at("ih_points") == 32);
+    CHECK(sweep.at("n_per_kind_and_d") == 12);
+    CHECK(sweep.at("n_pooled") == 24);
+    struct Setting {
+      std::string label;
+      double beta;
+      int ih_points;
+    };
+    const std::vector<Setting> settings = {
+        {"SoftPlus β = 3", 3.0, 32}, {"SoftPlus β = 30", 30.0, 32}, {"IH with 8 nodes", 10.0, 8},
+        {"IH with 128 nodes", 10.0, 128}};
+    REQUIRE(sweep.at("settings").size() == settings.size());
+    for (std::size_t k = 0; k < settings.size(); ++k) {
+      CHECK(sweep["settings"][k].at("setting") == settings[k].label);
+      CHECK(sweep["settings"][k].at("beta") == settings[k].beta);
+      CHECK(sweep["settings"][k].at("ih_points") == settings[k].ih_points);
+    }
+    for (const auto& [list, n] : {std::pair{"verdicts", 24}, std::pair{"verdicts_by_kind", 12}}) {
+      CHECK(interactions.at(list).size() == (list == std::string("verdicts") ? 6u : 12u));  // 3 claims × 2 truths (× 2 kinds)
+      for (const auto& v : interactions.at(list)) {
+        REQUIRE(v.at("sweep").size() == settings.size());
+        for (std::size_t k = 0; k < settings.size(); ++k) {
+          CHECK(v["sweep"][k].at("setting") == settings[k].label);
+          CHECK(v["sweep"][k].at("n") == n);
+        }
+      }
+    }
+    CHECK(report.find("**Disagreements across the sweep.** Survive every setting: ") != std::string::npos);
+  }
+
   const auto metadata = nlohmann::json::parse(slurp(out / "metadata.json"));
   CHECK(metadata["seed"] == 3);
   CHECK(metadata["scale"] == "smoke");
