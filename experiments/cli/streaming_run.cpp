@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <exception>
 #include <filesystem>
 #include <iomanip>
 #include <iostream>
@@ -20,6 +21,10 @@
 #include "experiments/cli/streaming_ranks.hpp"
 #include "attribution/per_example.hpp"
 #include "nn/io/npy.hpp"
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 namespace fluxion::cli {
 
@@ -127,6 +132,16 @@ Tensor<T> row_of(const Tensor<T>& batch, std::size_t i) {
   return r;
 }
 
+/// One example's reduced result: its output row (attributions, or the
+/// interaction form) and what the chunk's summary needs.
+template <class T>
+struct ExampleResult {
+  Tensor<T> values;
+  std::vector<double> completeness_gaps, output_changes;
+  std::string reference;
+  int nodes = 0;
+};
+
 template <class T>
 struct ChunkComputer {
   const ExplainFlags& f;
@@ -137,34 +152,89 @@ struct ChunkComputer {
   const InteractionForm& form;
   std::size_t d;
 
-  MethodOutput<T> run_examples(Tensor<T> x, std::size_t first, const std::optional<Tensor<T>>& baseline_rows, int& nodes) {
-    bind_examples(f, s, std::move(x), first, baseline_rows);
-    s.settings.steps = f.steps;
-    s.settings.seed = example_seed(f.seed, first);
-    if (!f.tolerance) return run_method(*s.method, s.explained, s.x, s.targets, s.settings);
-    int used = 0;
-    MethodOutput<T> r = run_to_tolerance(s, *f.tolerance, used);
-    nodes = std::max(nodes, used);
+  /// Example `index` (x: its row) computed with the setup `mine`, reduced to
+  /// its --output-form at once (so a chunk never holds C full d×d matrices).
+  ExampleResult<T> run_example(ExplainSetup<T>& mine, Tensor<T> x, std::size_t index,
+                               const std::optional<Tensor<T>>& baseline_row) const {
+    bind_examples(f, mine, std::move(x), index, baseline_row);
+    mine.settings.steps = f.steps;
+    mine.settings.seed = example_seed(f.seed, index);
+    ExampleResult<T> r;
+    MethodOutput<T> p;
+    if (!f.tolerance) {
+      p = run_method(*mine.method, mine.explained, mine.x, mine.targets, mine.settings);
+    } else {
+      p = run_to_tolerance(mine, *f.tolerance, r.nodes);
+    }
+    for (T v : p.values)
+      if (!std::isfinite(v))
+        throw std::runtime_error(f.input + ": " + f.method + " gives NaN or infinite values for these inputs (the " +
+                                 "model's output or its derivatives overflow" +
+                                 (f.dtype == "float32" ? ", perhaps only in float32: try --dtype float64" : "") +
+                                 "); nothing was written");
+    r.values = interactions ? apply_form(form, p.values, d) : std::move(p.values);
+    r.completeness_gaps = std::move(p.completeness_gaps);
+    r.output_changes = std::move(p.output_changes);
+    r.reference = std::move(p.reference);
     return r;
   }
 
+  /// The chunk's examples [first, first + count), one at a time (see
+  /// streaming_run.hpp). With OpenMP threads, the examples are shared among
+  /// them (each thread its own copy of the setup, the examples in dynamic
+  /// order): every example is still computed alone, with the kernels inside
+  /// it on one thread (a nested OpenMP region is inactive), exactly as in a
+  /// one-thread run, so the bytes do not depend on the thread count. One
+  /// example per thread is a larger share of work than the kernels' own
+  /// parallel loops over one example's 50 points, which spent their time in
+  /// OpenMP's barriers.
   ChunkResult compute(std::size_t first, std::size_t count) {
     const Tensor<T> x = input.read(first, count);
     std::optional<Tensor<T>> rows;
     if (baseline_file) rows = Tensor<T>(xt::reshape_view(baseline_file->read(first, count), x.shape()));
-    ChunkResult out;
-    // Each example's values are reduced to their --output-form at once, so a
-    // chunk holds C rows of the form, never C full d×d matrices.
-    for (std::size_t i = 0; i < count; ++i) {  // one example at a time: see streaming_run.hpp
+    std::vector<ExampleResult<T>> results(count);
+    auto one = [&](ExplainSetup<T>& mine, std::size_t i) {
       std::optional<Tensor<T>> row_baseline;
       if (rows) row_baseline = row_of(*rows, i);
-      const MethodOutput<T> p = run_examples(row_of(x, i), first + i, row_baseline, out.nodes);
-      for (T v : p.values)
-        if (!std::isfinite(v))
-          throw std::runtime_error(f.input + ": " + f.method + " gives NaN or infinite values for these inputs (the " +
-                                   "model's output or its derivatives overflow" +
-                                   (f.dtype == "float32" ? ", perhaps only in float32: try --dtype float64" : "") +
-                                   "); nothing was written");
+      results[i] = run_example(mine, row_of(x, i), first + i, row_baseline);
+    };
+#ifdef _OPENMP
+    const int threads = std::min<int>(omp_get_max_threads(), int(count));
+#else
+    const int threads = 1;
+#endif
+    if (threads <= 1) {
+      for (std::size_t i = 0; i < count; ++i) one(s, i);
+    } else {
+      std::vector<ExplainSetup<T>> setups(std::size_t(threads), s);
+      std::exception_ptr error;
+#ifdef _OPENMP
+#pragma omp parallel num_threads(threads)
+      {
+        // Everything inside one example as in a one-thread run: a thread
+        // count of 1 for the regions and Eigen products it opens (without
+        // this Eigen still reads 2 from omp_get_max_threads and takes its
+        // parallel GEMM path with one thread, whose float32 rounding differs).
+        omp_set_num_threads(1);
+        ExplainSetup<T>& mine = setups[std::size_t(omp_get_thread_num())];
+#pragma omp for schedule(dynamic, 1)
+        for (std::ptrdiff_t i = 0; i < std::ptrdiff_t(count); ++i) {
+          try {
+            one(mine, std::size_t(i));
+          } catch (...) {
+#pragma omp critical(fluxion_chunk_error)
+            if (!error) error = std::current_exception();
+          }
+        }
+      }
+#endif
+      // The first error in time, not in example order: any error ends the command.
+      if (error) std::rethrow_exception(error);
+    }
+    ChunkResult out;
+    for (std::size_t i = 0; i < count; ++i) {
+      const ExampleResult<T>& p = results[i];
+      out.nodes = std::max(out.nodes, p.nodes);
       for (double g : p.completeness_gaps) out.worst_gap = std::max(out.worst_gap, g);
       if (!p.completeness_gaps.empty()) {
         out.has_gaps = true;
@@ -172,9 +242,8 @@ struct ChunkComputer {
             std::max(out.worst_relative_gap, worst_relative_gap(p.completeness_gaps, p.output_changes));
       }
       out.reference = p.reference;
-      const Tensor<T> values = interactions ? apply_form(form, p.values, d) : p.values;
-      if (i == 0) out.bytes.reserve(count * values.size() * sizeof(T));
-      out.bytes.append(reinterpret_cast<const char*>(values.data()), values.size() * sizeof(T));
+      if (i == 0) out.bytes.reserve(count * p.values.size() * sizeof(T));
+      out.bytes.append(reinterpret_cast<const char*>(p.values.data()), p.values.size() * sizeof(T));
     }
     return out;
   }

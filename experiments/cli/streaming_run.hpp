@@ -11,13 +11,16 @@
 // the seed example_seed(--seed, i) of its index i in the input, so its values
 // depend only on the example, its index and the flags (a GEMM's rounding
 // depends on the batch it is part of: batching several examples together
-// would tie an example's bits to its neighbours). Chunk c holds examples
+// would tie an example's bits to its neighbours). With OpenMP threads the
+// examples of a chunk are shared among them, whole examples per thread and
+// everything inside one example on one thread, so the thread count does not
+// change the bytes either (tests/cli/test_streaming.cpp). Chunk c holds examples
 // [c·C, (c+1)·C); rank r computes the chunks c ≡ r (mod P), rank 0 receives
 // and appends them in order.
 // Memory: the mapped input pages (the kernel may drop them), about 3 · C ·
 // example values of copies while a chunk is read, the C result rows, and one
-// example's working set (its points, --batch-size per model call, and their
-// graph); never a function of N.
+// example's working set per thread (its points, --batch-size per model call,
+// and their graph); never a function of N.
 #pragma once
 #include <cstddef>
 #include <cstdint>

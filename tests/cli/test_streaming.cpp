@@ -33,6 +33,12 @@ namespace {
 
 constexpr std::uint32_t kSide = 6, kTest = 40;
 
+#ifdef _OPENMP
+constexpr bool streaming_built_with_openmp = true;
+#else
+constexpr bool streaming_built_with_openmp = false;  // one thread: nothing to compare
+#endif
+
 /// A folder with synthetic 6×6 MNIST files, an MLP for them, and the test
 /// images as .npy too (decoded here from the IDX bytes: pixel / 255 as float32).
 struct StreamFixture {
@@ -269,6 +275,54 @@ TEST_CASE("streaming: --max-output-bytes refuses a large output in one sentence"
                                   "--steps", "2", "--out", "x2.npy", "--max-output-bytes", "1000"});
   CHECK(d.exit_code == 2);
   CHECK(d.err.find("40 × [36, 36] float64 values = 415 kB") != std::string::npos);
+}
+
+TEST_CASE("streaming: the OpenMP thread count does not change the bytes (examples shared among threads)" *
+          doctest::skip(!streaming_built_with_openmp)) {
+  // Each thread explains whole examples with everything inside them on one
+  // thread; a convolution in float32 is where Eigen's GEMM would round
+  // differently if it saw the outer thread count (it did before the fix).
+  StreamFixture fx;
+  // The cnn preset's shape on 28×28 digits: large enough products that Eigen
+  // would parallelise them (6×6 ones stay serial whatever the thread count).
+  write_synthetic_mnist(fx / "mnist28", 10, 48, 28, 5);
+  const std::string idx28 = (fx / "mnist28/t10k-images-idx3-ubyte").string();
+  const std::string cnn =
+      R"({"input_shape":[1,28,28],"layers":[{"type":"conv2d","in":1,"out":16,"kernel":5},{"type":"relu"},)"
+      R"({"type":"maxpool2d","kernel":2,"stride":2},{"type":"conv2d","in":16,"out":32,"kernel":5},{"type":"relu"},)"
+      R"({"type":"maxpool2d","kernel":2,"stride":2},{"type":"flatten"},{"type":"linear","in":512,"out":128},)"
+      R"({"type":"relu"},{"type":"linear","in":128,"out":10}]})";
+  write_model(fx / "cnn.safetensors", cnn, {}, 3);
+  auto on_cnn = [&](std::vector<std::string> a) {
+    std::replace(a.begin(), a.end(), std::string("mlp.safetensors"), std::string("cnn.safetensors"));
+    return a;
+  };
+  const std::vector<std::vector<std::string>> cases = {
+      on_cnn(fx.explain("ig", idx28, "@", {"--steps", "50", "--dtype", "float32", "--chunk-size", "5"})),
+      on_cnn(fx.explain("smoothgrad", idx28, "@", {"--steps", "20", "--dtype", "float32", "--limit", "9"})),
+      on_cnn(fx.explain("ig", idx28, "@", {"--steps", "16", "--limit", "5"})),  // float64
+      fx.explain("expected_gradients", "x.npy", "@", {"--steps", "6", "--references", "x.npy", "--dtype", "float32"}),
+      fx.interactions("@", {"--output-form", "row-sums", "--chunk-size", "4"}),
+  };
+  for (const auto& c : cases) {
+    auto run_with_threads = [&](int threads, const std::string& out) {
+      std::vector<std::string> a = c;
+      std::replace(a.begin(), a.end(), std::string("@"), out);
+      std::string command = "cd '" + fx.dir.path.string() + "' && OMP_NUM_THREADS=" + std::to_string(threads) +
+                            " '" + fluxion_executable().string() + "'";
+      for (const auto& word : a) command += " '" + word + "'";
+      command += " > threads.log 2>&1";
+      const int status = std::system(command.c_str());
+      INFO(command << "\n" << read_bytes(fx / "threads.log"));
+      REQUIRE(status == 0);
+      return read_bytes(fx / out);
+    };
+    const std::string one = run_with_threads(1, "one.npy");
+    REQUIRE(one.size() > 128);
+    INFO(c[0] << " " << c[4]);
+    CHECK(run_with_threads(2, "two.npy") == one);
+    CHECK(run_with_threads(3, "three.npy") == one);
+  }
 }
 
 TEST_CASE("streaming: mpirun -n 2 gives the single-process bytes" *
