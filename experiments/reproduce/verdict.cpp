@@ -129,15 +129,16 @@ std::string robustness_summary(const Verdict& v) {
 }
 
 std::string disagreement_survival(const std::vector<Verdict>& verdicts) {
-  std::size_t disagreeing = 0, swept = 0, surviving = 0;
+  std::size_t disagreeing = 0, swept = 0, surviving = 0, reversed = 0;
   for (const Verdict& v : verdicts) {
     if (v.result != "disagrees") continue;
     ++disagreeing;
     if (v.sweep.empty()) continue;
     ++swept;
-    bool all = true;
-    for (const SweepPoint& p : v.sweep) all = all && p.result == "disagrees";
+    bool all = true, agrees = false;
+    for (const SweepPoint& p : v.sweep) all = all && p.result == "disagrees", agrees = agrees || p.result == "agrees";
     if (all) ++surviving;
+    if (agrees) ++reversed;
   }
   if (disagreeing == 0) return "No verdict disagrees with the paper, so no disagreement had to survive a sweep.";
   // Built with a stream: GCC 12 warns falsely on "literal" + std::to_string(...).
@@ -158,7 +159,10 @@ std::string disagreement_survival(const std::vector<Verdict>& verdicts) {
   if (surviving < swept) {
     s << " and ";
     count(swept - surviving, "changes", "change");
-    s << " in at least one (the 'across settings' column names the settings)";
+    s << " in at least one (";
+    if (reversed == 0) s << "to inconclusive, never to agrees";
+    else s << reversed << " of them to agrees in some setting";
+    s << "; the 'across settings' column names the settings)";
   }
   if (swept < disagreeing) {
     s << "; ";

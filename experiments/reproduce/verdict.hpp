@@ -83,7 +83,8 @@ std::string robustness_summary(const Verdict& v);
 /// One sentence on whether the disagreements with the papers survive the
 /// sweeps, counted over the verdicts whose result is "disagrees": how many are
 /// swept, how many of those disagree in every swept setting, how many change
-/// in at least one, and how many are not swept.
+/// in at least one (and whether any of those agrees in some setting), and how
+/// many are not swept.
 std::string disagreement_survival(const std::vector<Verdict>& verdicts);
 
 nlohmann::json to_json(const Verdict& v);

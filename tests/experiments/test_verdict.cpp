@@ -177,7 +177,15 @@ TEST_CASE("disagreement_survival counts the disagreeing verdicts that keep their
         "the disagreements survive the sweep.");
   CHECK(disagreement_survival({kept, flipped, unswept, agreeing}) ==
         "Of the 3 verdicts that disagree with the paper, 2 are swept: 1 disagrees in every swept setting and 1 "
-        "changes in at least one (the 'across settings' column names the settings); 1 is not swept.");
+        "changes in at least one (1 of them to agrees in some setting; the 'across settings' column names the "
+        "settings); 1 is not swept.");
+  Verdict softened = better_than("x", "c5", "m5", lower, b);
+  add_sweep_point(softened, "s1", {0.60, 0.40, 0.55, 0.45}, b);  // mean 0: inconclusive
+  REQUIRE(softened.sweep[0].result == "inconclusive");
+  CHECK(disagreement_survival({kept, softened}) ==
+        "Of the 2 verdicts that disagree with the paper, all are swept: 1 disagrees in every swept setting and 1 "
+        "changes in at least one (to inconclusive, never to agrees; the 'across settings' column names the "
+        "settings).");
   CHECK(disagreement_survival({kept, kept}) ==
         "Of the 2 verdicts that disagree with the paper, all are swept: 2 disagree in every swept setting — the "
         "disagreements survive the sweep.");
