@@ -133,9 +133,11 @@ PresetComparison compare_on_preset(const Context& ctx, const std::filesystem::pa
 
   // The sweep, on the first m images.
   // m images: 20 on the cnn at --quick; 8 on the resnet, whose forward passes cost ≈ 8× the cnn's
-  // (the rescoring's 448 passes per image and method, at 1% / 5% / blurred / logit, dominate there).
+  // (the rescoring's 448 passes per image and method, at 1% / 5% / blurred / logit, dominate there),
+  // none at --smoke (the smoke test stays fast; the cnn's sweep runs the same code).
   const std::size_t m = std::min(n, sweep_ig2_settings ? by_scale<std::size_t>(ctx, 4, 20, 100)
-                                                       : by_scale<std::size_t>(ctx, 4, 8, 40));
+                                                       : by_scale<std::size_t>(ctx, 0, 8, 40));
+  if (m == 0) return c;
   const std::string prefix = "[" + ctx.experiment + "] " + name + " sweep";
   const Stopwatch sweep_watch;
   if (sweep_ig2_settings) {
@@ -214,7 +216,8 @@ Outcome run_ig2_mnist(const Context& ctx, const std::filesystem::path& dir) {
      << on_resnet.result.markdown << verdict_section(verdicts)
      << "**Robustness of the verdicts.** Each verdict is judged again (tables above) on the first "
      << std::min(n, by_scale<std::size_t>(ctx, 4, 20, 100)) << " images (cnn; resnet: "
-     << std::min(n_resnet, by_scale<std::size_t>(ctx, 4, 8, 40))
+     << (ctx.scale == Scale::smoke ? std::string("not swept at --smoke")
+                                   : std::to_string(std::min(n_resnet, by_scale<std::size_t>(ctx, 0, 8, 40))))
      << ") under other settings: IG2 with K/2 and 2K steps, η/2 and 2η, 1 and 2× the references, and its "
         "representation at the first Linear layer's input (cnn only; the baselines' scores unchanged), and "
         "every method rescored with 1% and 5% steps, a blurred substrate (σ = 5 px: deletion replaces pixels "

@@ -167,16 +167,18 @@ Outcome run_neflag_mnist(const Context& ctx, const std::filesystem::path& dir) {
   // (both sides rescored), and for the cnn's "more faithful than X" the NeFLAG variants.
   const std::vector<std::string> others = {"AGI", "Expected Gradients", "Guided IG", "SmoothGrad", "IG"};
   const std::size_t m = std::min(n, by_scale<std::size_t>(ctx, 4, 20, 100));
-  // Fewer on the resnet: its forward passes cost ≈ 8× the cnn's.
-  const std::size_t m_resnet = std::min(n_resnet, by_scale<std::size_t>(ctx, 4, 8, 40));
+  // Fewer on the resnet: its forward passes cost ≈ 8× the cnn's; none at --smoke (keeps the smoke test fast).
+  const std::size_t m_resnet = std::min(n_resnet, by_scale<std::size_t>(ctx, 0, 8, 40));
   std::vector<std::string> rescored_labels = {"NeFLAG-1", "NeFLAG-20"};
   rescored_labels.insert(rescored_labels.end(), others.begin(), others.end());
   ctx.progress("[" + ctx.experiment + "] sweep: rescoring " + std::to_string(rescored_labels.size()) +
-               " methods on " + std::to_string(m) + " (cnn) and " + std::to_string(m_resnet) +
-               " (resnet) images under " + std::to_string(yardstick_variants().size()) + " yardstick variants");
+               " methods on " + std::to_string(m) + " images (cnn) and " +
+               (m_resnet > 0 ? std::to_string(m_resnet) + " images (resnet)" : std::string("none of the resnet's")) +
+               " under " + std::to_string(yardstick_variants().size()) + " yardstick variants");
   const Stopwatch sweep_watch;
   const RescoredRuns rescored = rescore_runs(model.explained, main_result, rescored_labels, m);
-  const RescoredRuns rescored_resnet = rescore_runs(resnet.explained, resnet_result, rescored_labels, m_resnet);
+  const RescoredRuns rescored_resnet =
+      m_resnet == 0 ? RescoredRuns{} : rescore_runs(resnet.explained, resnet_result, rescored_labels, m_resnet);
   numbers["sweep"] = {{"rescoring_seconds", sweep_watch.seconds()}, {"images", m}, {"resnet_images", m_resnet}};
   ctx.progress("[" + ctx.experiment + "] sweep: rescoring done in " + format_number(sweep_watch.seconds(), 3) + " s");
   std::vector<Verdict> verdicts;
@@ -202,12 +204,12 @@ Outcome run_neflag_mnist(const Context& ctx, const std::filesystem::path& dir) {
     verdicts.push_back(better_than("neflag", "NeFLAG is more faithful than " + other + " (resnet)",
                                    "NeFLAG-20 − " + other + ", insertion − deletion AUC, resnet",
                                    resnet_images_scores.at("NeFLAG-20"), resnet_images_scores.at(other)));
-    add_yardstick_points(verdicts.back(), rescored_resnet, "NeFLAG-20", other);
+    if (m_resnet > 0) add_yardstick_points(verdicts.back(), rescored_resnet, "NeFLAG-20", other);
   }
   verdicts.push_back(better_than("neflag", "NeFLAG improves with more points (resnet)",
                                  "NeFLAG-20 − NeFLAG-1 (default), insertion − deletion AUC, resnet",
                                  resnet_images_scores.at("NeFLAG-20"), resnet_images_scores.at("NeFLAG-1")));
-  add_yardstick_points(verdicts.back(), rescored_resnet, "NeFLAG-20", "NeFLAG-1");
+  if (m_resnet > 0) add_yardstick_points(verdicts.back(), rescored_resnet, "NeFLAG-20", "NeFLAG-1");
   const std::string guided = variants[0].name;
   verdicts.push_back(better_than("neflag", "NeFLAG improves with more points",
                                  "NeFLAG-20 − NeFLAG-1 (ablation: guided search), insertion − deletion AUC",
@@ -231,7 +233,8 @@ Outcome run_neflag_mnist(const Context& ctx, const std::filesystem::path& dir) {
      << "**Robustness of the verdicts.** Each \"more faithful than X\" verdict on the cnn is judged again "
         "(tables above) with NeFLAG-1, NeFLAG-10 and every ablation variant below in place of NeFLAG-20 (X's "
         "scores unchanged, all " << n << " images), and every verdict under the yardstick variants on the first "
-     << m << " images (resnet: " << m_resnet << "; both sides rescored): 1% and 5% steps, a blurred substrate "
+     << m << " images (resnet: " << (m_resnet > 0 ? std::to_string(m_resnet) : std::string("not swept at --smoke"))
+     << "; both sides rescored): 1% and 5% steps, a blurred substrate "
         "(σ = 5 px: deletion replaces pixels by the blurred image, insertion starts from it) and the logit "
         "instead of the probability. " << disagreement_survival(verdicts) << "\n\n"
      << "**Does NeFLAG-n rise with n, above SmoothGrad, as in the paper?** The paper's table does "

@@ -98,8 +98,8 @@ void reproduced_numbers_obey_the_math(const fs::path& out) {
 
 /// The robustness sweeps of the IG2 and NeFLAG verdicts (issue 20, item 3):
 /// each swept verdict carries one point per setting, named as below, on the
-/// stated number of images (smoke: m = 4 images of the comparisons, capped
-/// at the comparison's size); a NeFLAG variant point on all images has the
+/// stated number of images (smoke: the first m = 4 images of the cnn's
+/// comparisons; the resnet's verdicts are swept only at --quick and --full); a NeFLAG variant point on all images has the
 /// effect mean(variant) − mean(X) of the stored per-method means.
 void sweeps_have_the_expected_settings(const fs::path& out, const std::string& report) {
   const std::vector<std::string> yardsticks = {
@@ -126,14 +126,13 @@ void sweeps_have_the_expected_settings(const fs::path& out, const std::string& r
       REQUIRE(sweep.size() == 11);
       check_points(sweep, 0, ig2_settings, 4);
       check_points(sweep, 7, yardsticks, 4);
-    } else {  // resnet: the yardsticks only
-      REQUIRE(sweep.size() == 4);
-      check_points(sweep, 0, yardsticks, 4);
+    } else {  // resnet: the yardsticks only, and not at --smoke (its forward passes are slow)
+      CHECK(sweep.empty());
     }
   }
   CHECK(ig2.at("sweep").at("cnn_images") == 4);
   CHECK(ig2.at("sweep").at("ig2_settings").at("IG2 K = 10 steps").at("images") == 4);
-  // NeFLAG (smoke: 6 images on the cnn, 3 on the resnet).
+  // NeFLAG (smoke: 6 images on the cnn).
   const auto neflag = nlohmann::json::parse(slurp(out / "neflag" / "numbers.json"));
   const auto& verdicts = neflag.at("verdicts");
   REQUIRE(verdicts.size() == 13);
@@ -163,12 +162,10 @@ void sweeps_have_the_expected_settings(const fs::path& out, const std::string& r
     check_points(sweep, 15, yardsticks, 4);
   }
   check_points(verdicts[5].at("sweep"), 0, yardsticks, 4);  // NeFLAG improves with more points (cnn)
-  for (std::size_t i = 6; i < 12; ++i) {
-    INFO("neflag resnet verdict " << i);
-    REQUIRE(verdicts[i].at("sweep").size() == 4);
-    check_points(verdicts[i].at("sweep"), 0, yardsticks, 3);
+  for (std::size_t i = 6; i < 13; ++i) {  // the resnet's (not swept at --smoke) and the guided-search ablation's
+    INFO("neflag verdict " << i);
+    CHECK(verdicts[i].at("sweep").empty());
   }
-  CHECK(verdicts[12].at("sweep").empty());  // the guided-search ablation's own claim: not swept
   // Each experiment's text says whether its disagreements survive.
   for (const char* name : {"ig2", "neflag"}) {
     INFO(name);
