@@ -138,6 +138,8 @@ PresetComparison compare_on_preset(const Context& ctx, const std::filesystem::pa
   const std::size_t m = std::min(n, sweep_ig2_settings ? by_scale<std::size_t>(ctx, 4, 20, 100)
                                                        : by_scale<std::size_t>(ctx, 0, 8, 40));
   if (m == 0) return c;
+  for (std::size_t k = 0; k < kBaselines.size(); ++k)
+    add_control_point(c.verdicts[k], per_image.at("IG2"), per_image.at(kBaselines[k]), m);
   const std::string prefix = "[" + ctx.experiment + "] " + name + " sweep";
   const Stopwatch sweep_watch;
   if (sweep_ig2_settings) {
@@ -222,7 +224,7 @@ Outcome run_ig2_mnist(const Context& ctx, const std::filesystem::path& dir) {
         "representation at the first Linear layer's input (cnn only; the baselines' scores unchanged), and "
         "every method rescored with 1% and 5% steps, a blurred substrate (σ = 5 px: deletion replaces pixels "
         "by the blurred image, insertion starts from it) and the logit instead of the probability. "
-     << disagreement_survival(verdicts) << "\n\n" << sweep_md
+     << disagreement_survival(verdicts) << " " << control_sentence(verdicts) << "\n\n" << sweep_md
      << "**Paper vs ours.** IG2's paper reports its attributions as less noisy and more faithful (better "
         "deletion/insertion) than IG-family baselines on MNIST and ImageNet. The claims table states, per "
         "baseline, whether our paired per-image differences agree at this scale and with these settings; the "

@@ -192,24 +192,33 @@ Outcome run_neflag_mnist(const Context& ctx, const std::filesystem::path& dir) {
       add_sweep_point(v, variant + " (default)", main_images.at(variant), main_images.at(other));
     for (const MethodRun& run : ablations)
       add_sweep_point(v, "NeFLAG " + run.label, ablation_images.at(run.label), main_images.at(other));
+    add_control_point(v, main_images.at("NeFLAG-20"), main_images.at(other), m);
     add_yardstick_points(v, rescored, "NeFLAG-20", other);
     verdicts.push_back(std::move(v));
   }
   verdicts.push_back(better_than("neflag", "NeFLAG improves with more points",
                                  "NeFLAG-20 − NeFLAG-1 (default: random negative-flux points), insertion − deletion AUC",
                                  main_images.at("NeFLAG-20"), main_images.at("NeFLAG-1")));
+  add_control_point(verdicts.back(), main_images.at("NeFLAG-20"), main_images.at("NeFLAG-1"), m);
   add_yardstick_points(verdicts.back(), rescored, "NeFLAG-20", "NeFLAG-1");
   const auto& resnet_images_scores = resnet_result.difference_per_image;
   for (const std::string& other : others) {
     verdicts.push_back(better_than("neflag", "NeFLAG is more faithful than " + other + " (resnet)",
                                    "NeFLAG-20 − " + other + ", insertion − deletion AUC, resnet",
                                    resnet_images_scores.at("NeFLAG-20"), resnet_images_scores.at(other)));
-    if (m_resnet > 0) add_yardstick_points(verdicts.back(), rescored_resnet, "NeFLAG-20", other);
+    if (m_resnet > 0) {
+      add_control_point(verdicts.back(), resnet_images_scores.at("NeFLAG-20"), resnet_images_scores.at(other), m_resnet);
+      add_yardstick_points(verdicts.back(), rescored_resnet, "NeFLAG-20", other);
+    }
   }
   verdicts.push_back(better_than("neflag", "NeFLAG improves with more points (resnet)",
                                  "NeFLAG-20 − NeFLAG-1 (default), insertion − deletion AUC, resnet",
                                  resnet_images_scores.at("NeFLAG-20"), resnet_images_scores.at("NeFLAG-1")));
-  if (m_resnet > 0) add_yardstick_points(verdicts.back(), rescored_resnet, "NeFLAG-20", "NeFLAG-1");
+  if (m_resnet > 0) {
+    add_control_point(verdicts.back(), resnet_images_scores.at("NeFLAG-20"), resnet_images_scores.at("NeFLAG-1"),
+                      m_resnet);
+    add_yardstick_points(verdicts.back(), rescored_resnet, "NeFLAG-20", "NeFLAG-1");
+  }
   const std::string guided = variants[0].name;
   verdicts.push_back(better_than("neflag", "NeFLAG improves with more points",
                                  "NeFLAG-20 − NeFLAG-1 (ablation: guided search), insertion − deletion AUC",
@@ -236,7 +245,7 @@ Outcome run_neflag_mnist(const Context& ctx, const std::filesystem::path& dir) {
      << m << " images (resnet: " << (m_resnet > 0 ? std::to_string(m_resnet) : std::string("not swept at --smoke"))
      << "; both sides rescored): 1% and 5% steps, a blurred substrate "
         "(σ = 5 px: deletion replaces pixels by the blurred image, insertion starts from it) and the logit "
-        "instead of the probability. " << disagreement_survival(verdicts) << "\n\n"
+        "instead of the probability. " << disagreement_survival(verdicts) << " " << control_sentence(verdicts) << "\n\n"
      << "**Does NeFLAG-n rise with n, above SmoothGrad, as in the paper?** The paper's table does "
      << "(VGG: 0.382 / 0.469 / 0.477 for n = 1 / 10 / 20; SmoothGrad 0.247). Insertion − deletion AUC of each "
      << "variant (the default from the comparison above, the others from the ablations below, on the same "

@@ -1,6 +1,8 @@
 // The yardstick and its variants (see yardstick_sweep.hpp).
 #include "experiments/reproduce/yardstick_sweep.hpp"
 
+#include <sstream>
+
 #include "autodiff/errors.hpp"
 
 namespace fluxion::experiments {
@@ -72,6 +74,36 @@ RescoredRuns rescore_runs(const ExplainedOutput<double>& explained, const Compar
 void add_yardstick_points(Verdict& v, const RescoredRuns& scores, const std::string& a, const std::string& b) {
   for (const Yardstick& y : yardstick_variants())
     add_sweep_point(v, y.setting, scores.at(a).at(y.setting), scores.at(b).at(y.setting));
+}
+
+std::string control_setting(std::size_t m) {
+  std::ostringstream s;  // a stream: GCC 12 warns falsely on "literal" + std::to_string(...)
+  s << "main settings, first " << m << " images (control)";
+  return s.str();
+}
+
+void add_control_point(Verdict& v, const std::vector<double>& a, const std::vector<double>& b, std::size_t m) {
+  add_sweep_point(v, control_setting(m), first_entries(a, m), first_entries(b, m));
+}
+
+std::string control_sentence(const std::vector<Verdict>& verdicts) {
+  std::size_t controlled = 0, weakened = 0;
+  for (const Verdict& v : verdicts) {
+    if (v.result != "disagrees") continue;
+    for (const SweepPoint& p : v.sweep) {
+      if (p.setting.size() < 10 || p.setting.compare(p.setting.size() - 9, 9, "(control)") != 0) continue;
+      ++controlled;
+      if (p.result != "disagrees") ++weakened;
+      break;
+    }
+  }
+  if (controlled == 0) return "";
+  std::ostringstream s;
+  s << "With the main settings on the subset alone (the control rows), " << weakened << " of these " << controlled
+    << (controlled == 1 ? " disagreement is" : " disagreements are") << " already not \"disagrees\"";
+  if (weakened > 0) s << ": for them an \"inconclusive\" on the subset reflects the smaller sample, not the setting";
+  s << ".";
+  return s.str();
 }
 
 }  // namespace fluxion::experiments

@@ -64,4 +64,17 @@ RescoredRuns rescore_runs(const ExplainedOutput<double>& explained, const Compar
 /// One sweep point per yardstick variant: the claim judged on a's and b's rescored scores.
 void add_yardstick_points(Verdict& v, const RescoredRuns& scores, const std::string& a, const std::string& b);
 
+/// The control of a sweep on the first m images: the claim judged with the
+/// main settings on those m images alone ("main settings, first m images
+/// (control)"). Where the control is already inconclusive, a sweep point on
+/// the same m images that turns inconclusive reflects the smaller sample, not
+/// its setting.
+std::string control_setting(std::size_t m);
+void add_control_point(Verdict& v, const std::vector<double>& a, const std::vector<double>& b, std::size_t m);
+
+/// One sentence from the control points of the disagreeing verdicts: how many
+/// of them are already not "disagrees" on the first m images alone ("" if none
+/// has a control point).
+std::string control_sentence(const std::vector<Verdict>& verdicts);
+
 }  // namespace fluxion::experiments

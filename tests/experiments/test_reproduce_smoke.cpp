@@ -122,10 +122,11 @@ void sweeps_have_the_expected_settings(const fs::path& out, const std::string& r
   for (std::size_t i = 0; i < 10; ++i) {
     INFO("ig2 verdict " << i);
     const auto& sweep = ig2["verdicts"][i].at("sweep");
-    if (i < 5) {  // cnn: IG2's settings, then the yardsticks
-      REQUIRE(sweep.size() == 11);
-      check_points(sweep, 0, ig2_settings, 4);
-      check_points(sweep, 7, yardsticks, 4);
+    if (i < 5) {  // cnn: the control (main settings, first 4 images), IG2's settings, then the yardsticks
+      REQUIRE(sweep.size() == 12);
+      check_points(sweep, 0, {"main settings, first 4 images (control)"}, 4);
+      check_points(sweep, 1, ig2_settings, 4);
+      check_points(sweep, 8, yardsticks, 4);
     } else {  // resnet: the yardsticks only, and not at --smoke (its forward passes are slow)
       CHECK(sweep.empty());
     }
@@ -143,7 +144,7 @@ void sweeps_have_the_expected_settings(const fs::path& out, const std::string& r
   for (std::size_t i = 0; i < 5; ++i) {
     INFO("neflag verdict " << i);
     const auto& sweep = verdicts[i].at("sweep");
-    REQUIRE(sweep.size() == 2 + 13 + 4);
+    REQUIRE(sweep.size() == 2 + 13 + 1 + 4);
     std::vector<std::string> settings;
     for (std::size_t k = 0; k < 15; ++k) settings.push_back(sweep[k].at("setting"));
     std::vector<std::string> sorted_variants = variants, sorted_settings = settings;  // JSON keys are sorted
@@ -159,9 +160,11 @@ void sweeps_have_the_expected_settings(const fs::path& out, const std::string& r
       const double other = neflag["comparison"][others[i]]["difference_auc"].get<double>();
       CHECK(std::abs(sweep[k].at("effect").get<double>() - (variant - other)) <= 1e-12);  // means of ≤ 6 numbers in [−1, 1]
     }
-    check_points(sweep, 15, yardsticks, 4);
+    check_points(sweep, 15, {"main settings, first 4 images (control)"}, 4);
+    check_points(sweep, 16, yardsticks, 4);
   }
-  check_points(verdicts[5].at("sweep"), 0, yardsticks, 4);  // NeFLAG improves with more points (cnn)
+  REQUIRE(verdicts[5].at("sweep").size() == 5);  // NeFLAG improves with more points (cnn): control, yardsticks
+  check_points(verdicts[5].at("sweep"), 1, yardsticks, 4);
   for (std::size_t i = 6; i < 13; ++i) {  // the resnet's (not swept at --smoke) and the guided-search ablation's
     INFO("neflag verdict " << i);
     CHECK(verdicts[i].at("sweep").empty());

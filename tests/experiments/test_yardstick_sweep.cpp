@@ -191,3 +191,37 @@ TEST_CASE("rescore at the main setting reproduces compare_methods' own per-image
   CHECK(rescored.at("Saliency").at(yardstick_variants()[3].setting) == logit_saliency);
   CHECK_THROWS_AS(rescore_runs(model.explained, result, {"no such run"}, 2), ArgumentError);
 }
+
+TEST_CASE("the control point judges the claim on the first m images with the main settings") {
+  // a − b = −0.1 on the first 3 pairs, +0.1 on the rest: on all 6 inconclusive, on the first 3 disagrees.
+  const std::vector<double> b(6, 0.5), a = {0.40, 0.41, 0.39, 0.60, 0.61, 0.59};
+  Verdict v = better_than("x", "a beats b", "a − b", a, b);
+  REQUIRE(v.result == "inconclusive");
+  add_control_point(v, a, b, 3);
+  REQUIRE(v.sweep.size() == 1);
+  CHECK(v.sweep[0].setting == "main settings, first 3 images (control)");
+  CHECK(v.sweep[0].interval.n == 3);
+  CHECK(std::abs(v.sweep[0].interval.effect - (-0.1)) <= 1e-12);
+  CHECK(v.sweep[0].result == "disagrees");
+  CHECK(control_sentence({v}) == "");  // v itself does not disagree
+  // Two disagreeing verdicts: one keeps "disagrees" on its subset, one does not.
+  // mixed − b = +0.1, then ≈ −0.1 nine times: on 10 pairs −0.08 ± 0.045 (disagrees), on the first 3
+  // −0.033 ± 0.29 (t_{2, 0.975} = 4.30; inconclusive).
+  const std::vector<double> b10(10, 0.5);
+  const std::vector<double> lower = {0.40, 0.41, 0.39, 0.40, 0.41, 0.39, 0.40, 0.41, 0.39, 0.40},
+                            mixed = {0.60, 0.40, 0.40, 0.41, 0.39, 0.40, 0.41, 0.39, 0.40, 0.40};
+  Verdict kept = better_than("x", "c1", "m1", lower, b10), weakened = better_than("x", "c2", "m2", mixed, b10);
+  REQUIRE(kept.result == "disagrees");
+  REQUIRE(weakened.result == "disagrees");
+  CHECK(control_sentence({kept, weakened}) == "");  // no control points yet
+  add_control_point(kept, lower, b10, 3);
+  add_control_point(weakened, mixed, b10, 3);
+  REQUIRE(weakened.sweep[0].result == "inconclusive");
+  CHECK(control_sentence({kept, weakened}) ==
+        "With the main settings on the subset alone (the control rows), 1 of these 2 disagreements are already not "
+        "\"disagrees\": for them an \"inconclusive\" on the subset reflects the smaller sample, not the setting.");
+  CHECK(control_sentence({kept}) ==
+        "With the main settings on the subset alone (the control rows), 0 of these 1 disagreement is already not "
+        "\"disagrees\".");
+  CHECK_THROWS_AS(add_control_point(kept, lower, b10, 11), ArgumentError);
+}
