@@ -11,6 +11,7 @@
 #include "experiments/lib/heatmap_grid.hpp"
 #include "experiments/lib/plot.hpp"
 #include "experiments/reproduce/method_checkpoint.hpp"
+#include "experiments/reproduce/yardstick_sweep.hpp"
 #include "nn/models/smoothing.hpp"
 
 namespace fluxion::experiments {
@@ -98,16 +99,14 @@ ComparisonResult compare_methods(const Context& ctx, const std::filesystem::path
   const Tensor<double>& x = images.inputs;
   const std::size_t n = x.shape()[0];
   const auto targets = resolve_targets(model.explained, x, {});
-  ExplainedOutput<double> probability = model.explained;
-  probability.kind = OutputKind::probability;
-  probability.batch_size = 256;
-  FaithfulnessOptions<double> faith;
-  faith.fraction_per_step = 0.02;
+  const Yardstick yardstick = main_yardstick();
 
   Table table;
   table.columns = {"method", "insertion − deletion AUC ↑", "deletion AUC ↓", "insertion AUC ↑",
                    "completeness gap (relative)", "time per image (s)"};
   ComparisonResult result;
+  result.images = x;
+  result.targets = targets;
   const std::size_t shown = std::min<std::size_t>(8, n);
   std::vector<std::vector<HeatmapPanel>> grid_cells(shown);
   HeatmapGridSpec grid_spec;
@@ -172,7 +171,7 @@ ComparisonResult compare_methods(const Context& ctx, const std::filesystem::path
     const StoredMethod stored = obtain(m, m, runs.size(), sharded);
     const MethodOutput<double>& out = stored.output;
     const double per_image = stored.seconds_per_image;
-    const auto curves = deletion_insertion(probability, x, out.values, targets, faith);
+    const auto curves = score_curves(model.explained, x, out.values, targets, yardstick);
     const auto diff = mean_se(curves.difference);
     const auto del = mean_se(curves.deletion.auc);
     const auto ins = mean_se(curves.insertion.auc);
@@ -194,6 +193,7 @@ ComparisonResult compare_methods(const Context& ctx, const std::filesystem::path
     table.add_row({run.label, format_mean_se(diff.mean, diff.se), format_mean_se(del.mean, del.se),
                    format_mean_se(ins.mean, ins.se), gap_cell, format_number(per_image, 3)});
     result.difference_per_image[run.label] = curves.difference;
+    result.attributions[run.label] = out.values;
     grid_spec.column_titles.push_back(run.label);
     for (std::size_t r = 0; r < shown; ++r) grid_cells[r].push_back({image_of(out.values, r), PanelStyle::diverging, "", {}});
     Series d{run.label, curves.deletion.fractions, {}}, in{run.label, curves.insertion.fractions, {}};

@@ -38,9 +38,16 @@ struct ComparisonResult {
   std::string markdown;  // table + figures
   /// Per image, for paired verdicts: insertion − deletion AUC of each run (by label).
   std::map<std::string, std::vector<double>> difference_per_image;
+  /// What was scored, for rescoring under other yardsticks (yardstick_sweep.hpp):
+  /// the images, the explained classes, and each run's attributions (by label).
+  Tensor<double> images;
+  std::vector<std::size_t> targets;
+  std::map<std::string, Tensor<double>> attributions;
 };
 
-/// Runs every method on `images` (explaining the predicted classes), writes
+/// Runs every method on `images` (explaining the predicted classes), scores
+/// it with the main yardstick (yardstick_sweep.hpp: 2% per step, black,
+/// softmax probability), writes
 /// <name>.csv, <name>_heatmaps.png (rows: digits, columns: the input then the
 /// methods, titled; each map scaled to its own 99th percentile of |A|, one
 /// colour bar), <name>_deletion.png and <name>_insertion.png into dir.

@@ -12,6 +12,14 @@
 // aggregation runs at n = 1, 10 and 20, and the section says which of them, if
 // any, reproduces the paper's ordering: NeFLAG-1 < NeFLAG-10 < NeFLAG-20, all
 // above SmoothGrad.
+//
+// Robustness sweep (issue 20, item 3): each "NeFLAG is more faithful than X"
+// verdict (NeFLAG-20, default) is judged again with NeFLAG-1 and NeFLAG-10
+// and with every ablation variant (search, aggregation, n, ε, f = logit; the
+// same images, X's scores unchanged), and under the yardstick variants
+// (yardstick_sweep.hpp: 1% / 5% per step, blurred substrate, logit; both
+// sides rescored on the first m images). The resnet verdicts and the "improves
+// with more points" verdicts get the yardstick variants.
 #include <algorithm>
 #include <functional>
 #include <sstream>
@@ -21,6 +29,7 @@
 #include "experiments/reproduce/comparison.hpp"
 #include "experiments/reproduce/experiment_kinds.hpp"
 #include "experiments/reproduce/verdict.hpp"
+#include "experiments/reproduce/yardstick_sweep.hpp"
 
 namespace fluxion::experiments {
 
@@ -154,26 +163,62 @@ Outcome run_neflag_mnist(const Context& ctx, const std::filesystem::path& dir) {
   numbers["paper_ordering"] = ordering_json;
   numbers["smoothgrad_difference_auc"] = smoothgrad;
 
+  // The verdicts, each with its sweep: the yardstick variants on the first m images
+  // (both sides rescored), and for the cnn's "more faithful than X" the NeFLAG variants.
+  const std::vector<std::string> others = {"AGI", "Expected Gradients", "Guided IG", "SmoothGrad", "IG"};
+  const std::size_t m = std::min(n, by_scale<std::size_t>(ctx, 4, 20, 100));
+  // Fewer on the resnet: its forward passes cost ≈ 8× the cnn's; none at --smoke (keeps the smoke test fast).
+  const std::size_t m_resnet = std::min(n_resnet, by_scale<std::size_t>(ctx, 0, 8, 40));
+  std::vector<std::string> rescored_labels = {"NeFLAG-1", "NeFLAG-20"};
+  rescored_labels.insert(rescored_labels.end(), others.begin(), others.end());
+  ctx.progress("[" + ctx.experiment + "] sweep: rescoring " + std::to_string(rescored_labels.size()) +
+               " methods on " + std::to_string(m) + " images (cnn) and " +
+               (m_resnet > 0 ? std::to_string(m_resnet) + " images (resnet)" : std::string("none of the resnet's")) +
+               " under " + std::to_string(yardstick_variants().size()) + " yardstick variants");
+  const Stopwatch sweep_watch;
+  const RescoredRuns rescored = rescore_runs(model.explained, main_result, rescored_labels, m);
+  const RescoredRuns rescored_resnet =
+      m_resnet == 0 ? RescoredRuns{} : rescore_runs(resnet.explained, resnet_result, rescored_labels, m_resnet);
+  numbers["sweep"] = {{"rescoring_seconds", sweep_watch.seconds()}, {"images", m}, {"resnet_images", m_resnet}};
+  ctx.progress("[" + ctx.experiment + "] sweep: rescoring done in " + format_number(sweep_watch.seconds(), 3) + " s");
   std::vector<Verdict> verdicts;
   const auto& main_images = main_result.difference_per_image;
-  for (const std::string other : {"AGI", "Expected Gradients", "Guided IG", "SmoothGrad", "IG"}) {
-    verdicts.push_back(better_than("neflag", "NeFLAG is more faithful than " + other,
-                                   "NeFLAG-20 − " + other + ", insertion − deletion AUC", main_images.at("NeFLAG-20"),
-                                   main_images.at(other)));
+  const auto& ablation_images = ablation_result.difference_per_image;
+  for (const std::string& other : others) {
+    Verdict v = better_than("neflag", "NeFLAG is more faithful than " + other,
+                            "NeFLAG-20 − " + other + ", insertion − deletion AUC", main_images.at("NeFLAG-20"),
+                            main_images.at(other));
+    for (const std::string variant : {"NeFLAG-1", "NeFLAG-10"})
+      add_sweep_point(v, variant + " (default)", main_images.at(variant), main_images.at(other));
+    for (const MethodRun& run : ablations)
+      add_sweep_point(v, "NeFLAG " + run.label, ablation_images.at(run.label), main_images.at(other));
+    add_control_point(v, main_images.at("NeFLAG-20"), main_images.at(other), m);
+    add_yardstick_points(v, rescored, "NeFLAG-20", other);
+    verdicts.push_back(std::move(v));
   }
   verdicts.push_back(better_than("neflag", "NeFLAG improves with more points",
                                  "NeFLAG-20 − NeFLAG-1 (default: random negative-flux points), insertion − deletion AUC",
                                  main_images.at("NeFLAG-20"), main_images.at("NeFLAG-1")));
+  add_control_point(verdicts.back(), main_images.at("NeFLAG-20"), main_images.at("NeFLAG-1"), m);
+  add_yardstick_points(verdicts.back(), rescored, "NeFLAG-20", "NeFLAG-1");
   const auto& resnet_images_scores = resnet_result.difference_per_image;
-  for (const std::string other : {"AGI", "Expected Gradients", "Guided IG", "SmoothGrad", "IG"}) {
+  for (const std::string& other : others) {
     verdicts.push_back(better_than("neflag", "NeFLAG is more faithful than " + other + " (resnet)",
                                    "NeFLAG-20 − " + other + ", insertion − deletion AUC, resnet",
                                    resnet_images_scores.at("NeFLAG-20"), resnet_images_scores.at(other)));
+    if (m_resnet > 0) {
+      add_control_point(verdicts.back(), resnet_images_scores.at("NeFLAG-20"), resnet_images_scores.at(other), m_resnet);
+      add_yardstick_points(verdicts.back(), rescored_resnet, "NeFLAG-20", other);
+    }
   }
   verdicts.push_back(better_than("neflag", "NeFLAG improves with more points (resnet)",
                                  "NeFLAG-20 − NeFLAG-1 (default), insertion − deletion AUC, resnet",
                                  resnet_images_scores.at("NeFLAG-20"), resnet_images_scores.at("NeFLAG-1")));
-  const auto& ablation_images = ablation_result.difference_per_image;
+  if (m_resnet > 0) {
+    add_control_point(verdicts.back(), resnet_images_scores.at("NeFLAG-20"), resnet_images_scores.at("NeFLAG-1"),
+                      m_resnet);
+    add_yardstick_points(verdicts.back(), rescored_resnet, "NeFLAG-20", "NeFLAG-1");
+  }
   const std::string guided = variants[0].name;
   verdicts.push_back(better_than("neflag", "NeFLAG improves with more points",
                                  "NeFLAG-20 − NeFLAG-1 (ablation: guided search), insertion − deletion AUC",
@@ -194,6 +239,13 @@ Outcome run_neflag_mnist(const Context& ctx, const std::filesystem::path& dir) {
      << "**The same comparison on the `resnet` preset** (residual blocks with BatchNorm; " << n_resnet
      << " random test images; every setting as above):\n\n" << resnet_result.markdown
      << verdict_section(verdicts)
+     << "**Robustness of the verdicts.** Each \"more faithful than X\" verdict on the cnn is judged again "
+        "(tables above) with NeFLAG-1, NeFLAG-10 and every ablation variant below in place of NeFLAG-20 (X's "
+        "scores unchanged, all " << n << " images), and every verdict under the yardstick variants on the first "
+     << m << " images (resnet: " << (m_resnet > 0 ? std::to_string(m_resnet) : std::string("not swept at --smoke"))
+     << "; both sides rescored): 1% and 5% steps, a blurred substrate "
+        "(σ = 5 px: deletion replaces pixels by the blurred image, insertion starts from it) and the logit "
+        "instead of the probability. " << disagreement_survival(verdicts) << " " << control_sentence(verdicts) << "\n\n"
      << "**Does NeFLAG-n rise with n, above SmoothGrad, as in the paper?** The paper's table does "
      << "(VGG: 0.382 / 0.469 / 0.477 for n = 1 / 10 / 20; SmoothGrad 0.247). Insertion − deletion AUC of each "
      << "variant (the default from the comparison above, the others from the ablations below, on the same "

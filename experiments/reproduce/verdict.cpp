@@ -4,6 +4,7 @@
 #include <cmath>
 #include <map>
 #include <mutex>
+#include <sstream>
 
 #include "autodiff/errors.hpp"
 
@@ -142,6 +143,51 @@ std::string robustness_summary(const Verdict& v) {
   const std::string total = std::to_string(v.sweep.size());
   if (k == 0) return "same in all " + total + " settings";
   return "changes in " + std::to_string(k) + " of " + total + ": " + changed;
+}
+
+std::string disagreement_survival(const std::vector<Verdict>& verdicts) {
+  std::size_t disagreeing = 0, swept = 0, surviving = 0, reversed = 0;
+  for (const Verdict& v : verdicts) {
+    if (v.result != "disagrees") continue;
+    ++disagreeing;
+    if (v.sweep.empty()) continue;
+    ++swept;
+    bool all = true, agrees = false;
+    for (const SweepPoint& p : v.sweep) all = all && p.result == "disagrees", agrees = agrees || p.result == "agrees";
+    if (all) ++surviving;
+    if (agrees) ++reversed;
+  }
+  if (disagreeing == 0) return "No verdict disagrees with the paper, so no disagreement had to survive a sweep.";
+  // Built with a stream: GCC 12 warns falsely on "literal" + std::to_string(...).
+  std::ostringstream s;
+  const auto count = [&s](std::size_t k, const char* one, const char* many) { s << k << ' ' << (k == 1 ? one : many); };
+  s << "Of the ";
+  count(disagreeing, "verdict that disagrees", "verdicts that disagree");
+  s << " with the paper, ";
+  if (swept == 0) {
+    s << "none is swept.";
+    return s.str();
+  }
+  if (swept == disagreeing) s << (swept == 1 ? "it is" : "all are");
+  else s << swept << " are";
+  s << " swept: ";
+  count(surviving, "disagrees", "disagree");
+  s << " in every swept setting";
+  if (surviving < swept) {
+    s << " and ";
+    count(swept - surviving, "changes", "change");
+    s << " in at least one (";
+    if (reversed == 0) s << "to inconclusive, never to agrees";
+    else s << reversed << " of them to agrees in some setting";
+    s << "; the 'across settings' column names the settings)";
+  }
+  if (swept < disagreeing) {
+    s << "; ";
+    count(disagreeing - swept, "is", "are");
+    s << " not swept";
+  }
+  s << (surviving == swept ? " — the disagreements survive the sweep." : ".");
+  return s.str();
 }
 
 namespace {

@@ -80,6 +80,13 @@ void add_sweep_point(Verdict& v, const std::string& setting, const std::vector<d
 /// differs from v.result, in sweep order).
 std::string robustness_summary(const Verdict& v);
 
+/// One sentence on whether the disagreements with the papers survive the
+/// sweeps, counted over the verdicts whose result is "disagrees": how many are
+/// swept, how many of those disagree in every swept setting, how many change
+/// in at least one (and whether any of those agrees in some setting), and how
+/// many are not swept.
+std::string disagreement_survival(const std::vector<Verdict>& verdicts);
+
 nlohmann::json to_json(const Verdict& v);
 Verdict verdict_from_json(const nlohmann::json& j);  // InputError naming the missing key
 

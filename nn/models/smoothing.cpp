@@ -25,22 +25,44 @@ Sequential<T> smooth(const Sequential<T>& model, T beta) {
   return Sequential<T>(std::move(layers), model.input_shape());
 }
 
+namespace {
+/// model = head ∘ features with head starting at layer `at` (both share the layers).
 template <class T>
-SplitSequential<T> split_at_last_linear(const Sequential<T>& model) {
+SplitSequential<T> split_at_layer(const Sequential<T>& model, std::size_t at) {
   const auto& layers = model.layers();
-  std::size_t last = layers.size();
-  for (std::size_t i = 0; i < layers.size(); ++i)
-    if (dynamic_cast<const Linear<T>*>(layers[i].get())) last = i;
-  if (last == layers.size()) throw ShapeError("split_at_last_linear: the model has no linear layer");
-  std::vector<std::shared_ptr<Module<T>>> front(layers.begin(), layers.begin() + last);
-  std::vector<std::shared_ptr<Module<T>>> back(layers.begin() + last, layers.end());
+  std::vector<std::shared_ptr<Module<T>>> front(layers.begin(), layers.begin() + std::ptrdiff_t(at));
+  std::vector<std::shared_ptr<Module<T>>> back(layers.begin() + std::ptrdiff_t(at), layers.end());
   Shape representation = model.input_shape().empty() ? Shape{} : Sequential<T>(front, model.input_shape()).output_shape();
   return {Sequential<T>(std::move(front), model.input_shape()), Sequential<T>(std::move(back), representation)};
+}
+
+/// Indices of the model's Linear layers, in order.
+template <class T>
+std::vector<std::size_t> linear_layers(const Sequential<T>& model, const std::string& who) {
+  std::vector<std::size_t> found;
+  const auto& layers = model.layers();
+  for (std::size_t i = 0; i < layers.size(); ++i)
+    if (dynamic_cast<const Linear<T>*>(layers[i].get())) found.push_back(i);
+  if (found.empty()) throw ShapeError(who + ": the model has no linear layer");
+  return found;
+}
+}  // namespace
+
+template <class T>
+SplitSequential<T> split_at_last_linear(const Sequential<T>& model) {
+  return split_at_layer(model, linear_layers(model, "split_at_last_linear").back());
+}
+
+template <class T>
+SplitSequential<T> split_at_first_linear(const Sequential<T>& model) {
+  return split_at_layer(model, linear_layers(model, "split_at_first_linear").front());
 }
 
 template Sequential<float> smooth(const Sequential<float>&, float);
 template Sequential<double> smooth(const Sequential<double>&, double);
 template SplitSequential<float> split_at_last_linear(const Sequential<float>&);
 template SplitSequential<double> split_at_last_linear(const Sequential<double>&);
+template SplitSequential<float> split_at_first_linear(const Sequential<float>&);
+template SplitSequential<double> split_at_first_linear(const Sequential<double>&);
 
 }  // namespace fluxion

@@ -14,7 +14,9 @@
 // split_at_last_linear(model) = (features, head) with model = head ∘ features:
 // `head` starts at the LAST Linear layer (the logit layer and anything after
 // it), `features` is everything before it. IG2 (GradPath) works in that
-// representation space.
+// representation space. split_at_first_linear(model) is its sibling: `head`
+// starts at the FIRST Linear layer (e.g. the cnn's 512 flattened conv features
+// are the representation), `features` is everything before it.
 //
 // as_function(model), the model as an autodiff Function, lives with
 // Sequential (nn/modules/sequential.hpp).
@@ -40,5 +42,10 @@ struct SplitSequential {
 /// model has no Linear layer.
 template <class T>
 SplitSequential<T> split_at_last_linear(const Sequential<T>& model);
+
+/// Splits at the input of the first Linear layer. Throws ShapeError if the
+/// model has no Linear layer.
+template <class T>
+SplitSequential<T> split_at_first_linear(const Sequential<T>& model);
 
 }  // namespace fluxion

@@ -6,6 +6,8 @@
 // is rejected.
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <limits>
@@ -94,6 +96,91 @@ void reproduced_numbers_obey_the_math(const fs::path& out) {
   }
 }
 
+/// The robustness sweeps of the IG2 and NeFLAG verdicts (issue 20, item 3):
+/// each swept verdict carries one point per setting, named as below, on the
+/// stated number of images (smoke: the first m = 4 images of the cnn's
+/// comparisons; the resnet's verdicts are swept only at --quick and --full); a NeFLAG variant point on all images has the
+/// effect mean(variant) − mean(X) of the stored per-method means.
+void sweeps_have_the_expected_settings(const fs::path& out, const std::string& report) {
+  const std::vector<std::string> yardsticks = {
+      "deletion/insertion: 1% per step", "deletion/insertion: 5% per step",
+      "deletion/insertion: blurred substrate (σ = 5 px)", "deletion/insertion: logit instead of probability"};
+  auto check_points = [](const nlohmann::json& sweep, std::size_t from, const std::vector<std::string>& settings,
+                         std::size_t n) {
+    for (std::size_t k = 0; k < settings.size(); ++k) {
+      INFO("sweep point " << from + k);
+      CHECK(sweep.at(from + k).at("setting") == settings[k]);
+      CHECK(sweep.at(from + k).at("n") == n);
+    }
+  };
+  // IG2 (smoke: K = 20, η = 0.1, 2 references; cnn 8 images, resnet 4).
+  const auto ig2 = nlohmann::json::parse(slurp(out / "ig2" / "numbers.json"));
+  const std::vector<std::string> ig2_settings = {
+      "IG2 K = 10 steps", "IG2 K = 40 steps", "IG2 η = 0.05", "IG2 η = 0.2", "IG2 1 reference", "IG2 4 references",
+      "IG2 representation: input of the first Linear layer"};
+  REQUIRE(ig2.at("verdicts").size() == 10);
+  for (std::size_t i = 0; i < 10; ++i) {
+    INFO("ig2 verdict " << i);
+    const auto& sweep = ig2["verdicts"][i].at("sweep");
+    if (i < 5) {  // cnn: the control (main settings, first 4 images), IG2's settings, then the yardsticks
+      REQUIRE(sweep.size() == 12);
+      check_points(sweep, 0, {"main settings, first 4 images (control)"}, 4);
+      check_points(sweep, 1, ig2_settings, 4);
+      check_points(sweep, 8, yardsticks, 4);
+    } else {  // resnet: the yardsticks only, and not at --smoke (its forward passes are slow)
+      CHECK(sweep.empty());
+    }
+  }
+  CHECK(ig2.at("sweep").at("cnn_images") == 4);
+  CHECK(ig2.at("sweep").at("ig2_settings").at("IG2 K = 10 steps").at("images") == 4);
+  // NeFLAG (smoke: 6 images on the cnn).
+  const auto neflag = nlohmann::json::parse(slurp(out / "neflag" / "numbers.json"));
+  const auto& verdicts = neflag.at("verdicts");
+  REQUIRE(verdicts.size() == 13);
+  std::vector<std::string> variants = {"NeFLAG-1 (default)", "NeFLAG-10 (default)"};
+  for (const auto& [label, entry] : neflag.at("ablations").items()) variants.push_back("NeFLAG " + label);
+  REQUIRE(variants.size() == 2 + 13);
+  const std::vector<std::string> others = {"AGI", "Expected Gradients", "Guided IG", "SmoothGrad", "IG"};
+  for (std::size_t i = 0; i < 5; ++i) {
+    INFO("neflag verdict " << i);
+    const auto& sweep = verdicts[i].at("sweep");
+    REQUIRE(sweep.size() == 2 + 13 + 1 + 4);
+    std::vector<std::string> settings;
+    for (std::size_t k = 0; k < 15; ++k) settings.push_back(sweep[k].at("setting"));
+    std::vector<std::string> sorted_variants = variants, sorted_settings = settings;  // JSON keys are sorted
+    std::sort(sorted_variants.begin(), sorted_variants.end());
+    std::sort(sorted_settings.begin(), sorted_settings.end());
+    CHECK(sorted_settings == sorted_variants);
+    for (std::size_t k = 0; k < 15; ++k) {
+      CHECK(sweep[k].at("n") == 6);
+      const std::string setting = settings[k];
+      const double variant = setting.rfind("NeFLAG-", 0) == 0
+                                 ? neflag["comparison"][setting.substr(0, setting.find(' '))]["difference_auc"].get<double>()
+                                 : neflag["ablations"][setting.substr(7)]["difference_auc"].get<double>();
+      const double other = neflag["comparison"][others[i]]["difference_auc"].get<double>();
+      CHECK(std::abs(sweep[k].at("effect").get<double>() - (variant - other)) <= 1e-12);  // means of ≤ 6 numbers in [−1, 1]
+    }
+    check_points(sweep, 15, {"main settings, first 4 images (control)"}, 4);
+    check_points(sweep, 16, yardsticks, 4);
+  }
+  REQUIRE(verdicts[5].at("sweep").size() == 5);  // NeFLAG improves with more points (cnn): control, yardsticks
+  check_points(verdicts[5].at("sweep"), 1, yardsticks, 4);
+  for (std::size_t i = 6; i < 13; ++i) {  // the resnet's (not swept at --smoke) and the guided-search ablation's
+    INFO("neflag verdict " << i);
+    CHECK(verdicts[i].at("sweep").empty());
+  }
+  // Each experiment's text says whether its disagreements survive.
+  for (const char* name : {"ig2", "neflag"}) {
+    INFO(name);
+    const std::string section = slurp(out / name / "section.md");
+    CHECK(section.find("**Robustness of the verdicts.**") != std::string::npos);
+    CHECK((section.find("verdicts that disagree with the paper") != std::string::npos ||
+           section.find("verdict that disagrees with the paper") != std::string::npos ||
+           section.find("No verdict disagrees with the paper") != std::string::npos));
+  }
+  CHECK(report.find("**Robustness of the verdicts.**") != std::string::npos);
+}
+
 }  // namespace
 
 TEST_CASE("reproduce --smoke runs every experiment and writes a complete report") {
@@ -131,6 +218,7 @@ TEST_CASE("reproduce --smoke runs every experiment and writes a complete report"
     CHECK(report.find(section.substr(0, 40)) != std::string::npos);
   }
   reproduced_numbers_obey_the_math(out);
+  sweeps_have_the_expected_settings(out, report);
 
   // REPORT.md opens with the verdict table (before the first experiment's
   // section) and states this run's wall time; every verdict is one of three.

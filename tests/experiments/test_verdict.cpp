@@ -158,6 +158,39 @@ TEST_CASE("a sweep judges the same claim under each setting and says whether the
   CHECK(md.find("| K = 10 | disagrees |") != std::string::npos);
 }
 
+TEST_CASE("disagreement_survival counts the disagreeing verdicts that keep their result in every swept setting") {
+  const std::vector<double> b = {0.5, 0.5, 0.5, 0.5};
+  const std::vector<double> lower = {0.40, 0.41, 0.39, 0.40};   // −0.1 ± 0.01: disagrees
+  const std::vector<double> higher = {0.60, 0.61, 0.59, 0.60};  // +0.1: agrees
+  Verdict kept = better_than("x", "c1", "m1", lower, b);
+  add_sweep_point(kept, "s1", lower, b);
+  add_sweep_point(kept, "s2", lower, b);
+  Verdict flipped = better_than("x", "c2", "m2", lower, b);
+  add_sweep_point(flipped, "s1", higher, b);
+  const Verdict unswept = better_than("x", "c3", "m3", lower, b);
+  const Verdict agreeing = better_than("x", "c4", "m4", higher, b);  // not counted: it agrees
+  CHECK(disagreement_survival({agreeing}) ==
+        "No verdict disagrees with the paper, so no disagreement had to survive a sweep.");
+  CHECK(disagreement_survival({unswept}) == "Of the 1 verdict that disagrees with the paper, none is swept.");
+  CHECK(disagreement_survival({kept, agreeing}) ==
+        "Of the 1 verdict that disagrees with the paper, it is swept: 1 disagrees in every swept setting — "
+        "the disagreements survive the sweep.");
+  CHECK(disagreement_survival({kept, flipped, unswept, agreeing}) ==
+        "Of the 3 verdicts that disagree with the paper, 2 are swept: 1 disagrees in every swept setting and 1 "
+        "changes in at least one (1 of them to agrees in some setting; the 'across settings' column names the "
+        "settings); 1 is not swept.");
+  Verdict softened = better_than("x", "c5", "m5", lower, b);
+  add_sweep_point(softened, "s1", {0.60, 0.40, 0.55, 0.45}, b);  // mean 0: inconclusive
+  REQUIRE(softened.sweep[0].result == "inconclusive");
+  CHECK(disagreement_survival({kept, softened}) ==
+        "Of the 2 verdicts that disagree with the paper, all are swept: 1 disagrees in every swept setting and 1 "
+        "changes in at least one (to inconclusive, never to agrees; the 'across settings' column names the "
+        "settings).");
+  CHECK(disagreement_survival({kept, kept}) ==
+        "Of the 2 verdicts that disagree with the paper, all are swept: 2 disagree in every swept setting — the "
+        "disagreements survive the sweep.");
+}
+
 TEST_CASE("Table::markdown escapes a '|' inside a cell") {
   Table t;
   t.columns = {"name", "max |Δ|"};
