@@ -151,6 +151,10 @@ struct ChunkComputer {
   bool interactions;
   const InteractionForm& form;
   std::size_t d;
+  /// One copy of the setup per thread, made at the first chunk that uses
+  /// threads and reused by every later one (a copy holds the model and any
+  /// --references pool, so it is not made per chunk).
+  std::vector<ExplainSetup<T>> thread_setups = {};
 
   /// Example `index` (x: its row) computed with the setup `mine`, reduced to
   /// its --output-form at once (so a chunk never holds C full d×d matrices).
@@ -206,7 +210,8 @@ struct ChunkComputer {
     if (threads <= 1) {
       for (std::size_t i = 0; i < count; ++i) one(s, i);
     } else {
-      std::vector<ExplainSetup<T>> setups(std::size_t(threads), s);
+      if (thread_setups.size() < std::size_t(threads)) thread_setups.assign(std::size_t(threads), s);
+      std::vector<ExplainSetup<T>>& setups = thread_setups;
       std::exception_ptr error;
 #ifdef _OPENMP
 #pragma omp parallel num_threads(threads)
