@@ -100,7 +100,8 @@ std::vector<double> first(const std::vector<double>& all, std::size_t count) {
   return {all.begin(), all.begin() + std::ptrdiff_t(std::min(count, all.size()))};
 }
 
-struct MethodSettings {
+/// The interaction methods' own settings (not the registry's MethodSettings).
+struct InteractionMethodSettings {
   int ih_points = 32;
   std::size_t eh_samples = 100;
   std::uint64_t seed = 0;
@@ -109,7 +110,7 @@ struct MethodSettings {
 /// Γ [N, d, d] of `method` on x; IH's largest completeness gap goes to *ih_gap.
 Tensor<double> method_interactions(const std::string& method, const ExplainedOutput<double>& out,
                                    const Tensor<double>& x, const Tensor<double>& references,
-                                   const MethodSettings& settings, double* ih_gap) {
+                                   const InteractionMethodSettings& settings, double* ih_gap) {
   const std::vector<std::size_t> target(x.shape()[0], 0);
   if (method == "integrated_hessians") {
     IntegratedHessiansOptions<double> o;
@@ -208,7 +209,7 @@ Outcome run_interaction_recovery(const Context& ctx, const std::filesystem::path
       ExplainedOutput<double> out;
       out.model = as_function(smooth(model, beta));
       out.batch_size = 256;
-      const MethodSettings main_settings{ih_points, eh_samples, seed};
+      const InteractionMethodSettings main_settings{ih_points, eh_samples, seed};
       std::vector<std::pair<int, int>> planted, planted_shapley;
       int truths_differ = 0;
       for (int s = 0; s < n_test; ++s) {
@@ -256,7 +257,7 @@ Outcome run_interaction_recovery(const Context& ctx, const std::filesystem::path
         for (const InteractionSetting& setting : sweep_settings) {
           ExplainedOutput<double> swept = out;
           if (setting.recomputed == Recomputed::every_method) swept.model = as_function(smooth(model, setting.beta));
-          const MethodSettings method_settings{setting.ih_points, eh_samples, seed};
+          const InteractionMethodSettings method_settings{setting.ih_points, eh_samples, seed};
           for (const auto& m : claim_methods) {
             std::vector<double> term_hits, shapley_hits;
             if (setting.recomputed == Recomputed::nothing ||
